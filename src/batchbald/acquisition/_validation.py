@@ -1,0 +1,159 @@
+"""Input checks shared by every acquisition function (one place, one message style).
+
+Messages follow the template: what the argument must be; what was received; a hint.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from batchbald.errors import InvalidInputError, SingleSampleWarning
+
+# Largest |logsumexp_C - 0| accepted for a row of log-probabilities. float32 softmax outputs
+# of a CNN deviate by ~1e-7; 1e-3 rejects logits and unnormalised scores with a wide margin.
+NORMALISATION_TOLERANCE = 1e-3
+
+
+def as_tensor(value: Any, name: str) -> torch.Tensor:
+    """Convert a numpy array (or anything numpy accepts) to a tensor; tensors pass through."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    try:
+        return torch.as_tensor(np.asarray(value))
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(
+            f"{name} must be a torch.Tensor or numpy array; got {type(value).__name__}"
+        ) from error
+
+
+def check_log_probs(
+    log_probs_N_K_C: Any, name: str = "log_probs_N_K_C", *, warn_single_sample: bool = True
+) -> torch.Tensor:
+    """Validate pool log-probabilities and return them as a floating tensor ``[N, K, C]``.
+
+    Checks: 3-D, floating dtype, non-empty pool, K ≥ 1, C ≥ 2, no NaN, no +inf, and every row
+    normalised over C (logsumexp ≈ 0). ``-inf`` (probability 0) is allowed.
+    Warns with :class:`SingleSampleWarning` when K = 1 and ``warn_single_sample``.
+    """
+    tensor = as_tensor(log_probs_N_K_C, name)
+    if tensor.dim() != 3:
+        hint = " If you have a single model, add a K axis with .unsqueeze(1)." if tensor.dim() == 2 else ""
+        raise InvalidInputError(
+            f"{name} must be 3-D [N, K, C] (pool points, posterior samples, classes); "
+            f"got shape {tuple(tensor.shape)}.{hint}"
+        )
+    if not tensor.is_floating_point():
+        raise InvalidInputError(
+            f"{name} must be a floating tensor (float32 or float64) of log-probabilities; "
+            f"got dtype {tensor.dtype}. Class labels? Pass log_softmax outputs instead."
+        )
+    num_points, num_samples, num_classes = tensor.shape
+    if num_points == 0:
+        raise InvalidInputError(f"{name} must hold at least one pool point; got N = 0 (empty pool)")
+    if num_samples == 0:
+        raise InvalidInputError(f"{name} must hold at least one posterior sample; got K = 0")
+    if num_classes < 2:
+        raise InvalidInputError(
+            f"{name} must have at least 2 classes (C ≥ 2); got C = {num_classes}. "
+            "With one class every score is 0."
+        )
+    if torch.isnan(tensor).any():
+        count = int(torch.isnan(tensor).sum())
+        raise InvalidInputError(f"{name} must not contain NaN; got {count} NaN entries")
+    if torch.isposinf(tensor).any():
+        count = int(torch.isposinf(tensor).sum())
+        raise InvalidInputError(
+            f"{name} must be log-probabilities (≤ 0); got {count} entries equal to +inf"
+        )
+    deviation = torch.logsumexp(tensor.double(), dim=-1).abs().max().item()
+    if not deviation <= NORMALISATION_TOLERANCE:
+        raise InvalidInputError(
+            f"rows of {name} must be normalised (logsumexp over C ≈ 0, tolerance "
+            f"{NORMALISATION_TOLERANCE:g}); the largest deviation is {deviation:.3g} — "
+            "did you pass logits or probabilities? apply log_softmax"
+        )
+    if num_samples == 1 and warn_single_sample:
+        warnings.warn(
+            f"{name} has K = 1 posterior sample: BALD-type scores (mutual information with "
+            "the parameters) are identically 0. Use MC dropout with K > 1 samples.",
+            SingleSampleWarning,
+            stacklevel=3,
+        )
+    return tensor
+
+
+def check_same_pool(
+    first: torch.Tensor, second: torch.Tensor, first_name: str, second_name: str
+) -> None:
+    """Two log-prob tensors must describe the same pool: equal N, K and C."""
+    if first.shape != second.shape:
+        raise InvalidInputError(
+            f"{second_name} must have the same shape [N, K, C] as {first_name} "
+            f"{tuple(first.shape)}; got {tuple(second.shape)}"
+        )
+
+
+def check_scores(scores_N: Any, name: str = "scores_N") -> torch.Tensor:
+    """Validate a 1-D, non-empty, finite floating score vector."""
+    tensor = as_tensor(scores_N, name)
+    if tensor.dim() != 1:
+        raise InvalidInputError(f"{name} must be 1-D [N]; got shape {tuple(tensor.shape)}")
+    if tensor.numel() == 0:
+        raise InvalidInputError(f"{name} must hold at least one score; got N = 0 (empty pool)")
+    if not tensor.is_floating_point():
+        tensor = tensor.double()
+    if not torch.isfinite(tensor).all():
+        raise InvalidInputError(
+            f"{name} must be finite; got {int((~torch.isfinite(tensor)).sum())} NaN/inf entries"
+        )
+    return tensor
+
+
+def check_batch_size(batch_size: Any, pool_size: int, name: str = "batch_size") -> int:
+    """``batch_size`` must be an int with 1 ≤ batch_size ≤ pool_size."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise InvalidInputError(f"{name} must be an int; got {type(batch_size).__name__}")
+    batch_size = int(batch_size)
+    if batch_size < 1:
+        raise InvalidInputError(f"{name} must be ≥ 1; got {batch_size}")
+    if batch_size > pool_size:
+        raise InvalidInputError(
+            f"{name} must be ≤ the pool size N = {pool_size}; got {batch_size} "
+            "(batch larger than the pool)"
+        )
+    return batch_size
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """``value`` must be an int ≥ 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InvalidInputError(f"{name} must be an int ≥ 1; got {value!r}")
+    return int(value)
+
+
+def check_memory_budget(max_memory_bytes: Any, name: str = "max_memory_bytes") -> int:
+    """A memory budget must be a positive number of bytes."""
+    if isinstance(max_memory_bytes, bool) or not isinstance(
+        max_memory_bytes, (int, float, np.integer)
+    ):
+        raise InvalidInputError(f"{name} must be a number of bytes; got {max_memory_bytes!r}")
+    if not math.isfinite(max_memory_bytes) or max_memory_bytes <= 0:
+        raise InvalidInputError(f"{name} must be a positive number of bytes; got {max_memory_bytes!r}")
+    return int(max_memory_bytes)
+
+
+def check_generator(generator: Any, name: str = "generator") -> torch.Generator | None:
+    """``generator`` must be None or a ``torch.Generator``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise InvalidInputError(
+            f"{name} must be a torch.Generator or None; got {type(generator).__name__}. "
+            "Make one with torch.Generator().manual_seed(seed)."
+        )
+    return generator

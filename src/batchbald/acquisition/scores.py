@@ -1,0 +1,111 @@
+"""Per-point acquisition scores ``log_probs_N_K_C -> scores_N`` (float64).
+
+Notation: N pool points, K posterior samples ω_k (e.g. MC dropout masks), C classes.
+Every function validates its input, computes in float64 and returns a tensor on the input's
+device. Probabilities of exactly 0 (log-prob -inf) contribute 0 to entropies.
+
+References:
+    Gal, Islam, Ghahramani (2017), "Deep Bayesian Active Learning with Image Data".
+    Houlsby et al. (2011), "Bayesian Active Learning for Classification and Preference Learning".
+    Kirsch, van Amersfoort, Gal (2019), "BatchBALD", eq. (2).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from batchbald.acquisition._validation import check_log_probs
+
+__all__ = [
+    "bald",
+    "conditional_entropy",
+    "entropy",
+    "mean_std",
+    "predictive_log_probs",
+    "variation_ratios",
+]
+
+
+def _entropy_from_log_probs(log_probs: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """-Σ p log p over ``dim``; p = 0 terms contribute 0 (never NaN)."""
+    probs = log_probs.exp()
+    return -torch.where(probs > 0, probs * log_probs, torch.zeros_like(probs)).sum(dim)
+
+
+def predictive_log_probs(log_probs_N_K_C: Any) -> torch.Tensor:
+    """log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False).double()
+    return _mean_log_probs(log_probs)
+
+
+def _mean_log_probs(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    return torch.logsumexp(log_probs_N_K_C, dim=1) - math.log(log_probs_N_K_C.shape[1])
+
+
+def entropy(log_probs_N_K_C: Any) -> torch.Tensor:
+    """Predictive entropy H[y|x] = H[(1/K) Σ_k p(y|x,ω_k)] (max-entropy baseline).
+
+    Args:
+        log_probs_N_K_C: log p(y|x_n, ω_k), ``[N, K, C]``, float32/float64, any device.
+
+    Returns:
+        float64 ``[N]``, in nats, between 0 and log C.
+    """
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False).double()
+    return _entropy_from_log_probs(_mean_log_probs(log_probs)).clamp_(min=0.0)
+
+
+def conditional_entropy(log_probs_N_K_C: Any) -> torch.Tensor:
+    """Expected conditional entropy E_ω H[y|x,ω] ≈ (1/K) Σ_k H[p(y|x,ω_k)].
+
+    Args:
+        log_probs_N_K_C: ``[N, K, C]`` log-probabilities.
+
+    Returns:
+        float64 ``[N]``.
+    """
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False).double()
+    return _entropy_from_log_probs(log_probs).mean(dim=1).clamp_(min=0.0)
+
+
+def bald(log_probs_N_K_C: Any) -> torch.Tensor:
+    """BALD: the mutual information I[y; ω | x] = H[y|x] - E_ω H[y|x,ω] (BatchBALD eq. 2).
+
+    Rounding can make the difference slightly negative; it is clamped to 0.
+
+    Args:
+        log_probs_N_K_C: ``[N, K, C]`` log-probabilities. K = 1 warns
+            (:class:`~batchbald.errors.SingleSampleWarning`): BALD is then identically 0.
+
+    Returns:
+        float64 ``[N]``, in nats, between 0 and min(log C, log K).
+    """
+    log_probs = check_log_probs(log_probs_N_K_C).double()
+    predictive = _entropy_from_log_probs(_mean_log_probs(log_probs))
+    expected = _entropy_from_log_probs(log_probs).mean(dim=1)
+    return (predictive - expected).clamp_(min=0.0)
+
+
+def variation_ratios(log_probs_N_K_C: Any) -> torch.Tensor:
+    """Variation ratios 1 - max_y p(y|x), with p the MC-averaged predictive (Gal et al. 2017).
+
+    Returns:
+        float64 ``[N]`` in [0, 1 - 1/C].
+    """
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False).double()
+    return (1.0 - _mean_log_probs(log_probs).exp().amax(dim=-1)).clamp_(min=0.0)
+
+
+def mean_std(log_probs_N_K_C: Any) -> torch.Tensor:
+    """Mean standard deviation (1/C) Σ_c sqrt(E_ω[p_c²] - E_ω[p_c]²) (Kampffmeyer et al. 2016).
+
+    Returns:
+        float64 ``[N]``, ≥ 0.
+    """
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False).double()
+    probs = log_probs.exp()
+    variance = (probs.square().mean(dim=1) - probs.mean(dim=1).square()).clamp_(min=0.0)
+    return variance.sqrt().mean(dim=-1)

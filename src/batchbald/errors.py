@@ -1,0 +1,65 @@
+"""The library's exceptions and warnings.
+
+Errors use dual inheritance so callers can catch either the library's base class or the
+built-in one they would expect (``except ValueError`` keeps working).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BatchBALDError",
+    "BatchBALDWarning",
+    "ConfigError",
+    "DataError",
+    "InvalidInputError",
+    "JointMutualInformationSaturationWarning",
+    "SingleSampleWarning",
+    "UnknownNameError",
+    "FewSamplesWarning",
+]
+
+
+class BatchBALDError(Exception):
+    """Base class of every error raised by batchbald."""
+
+
+class InvalidInputError(BatchBALDError, ValueError):
+    """An argument has the wrong shape, dtype, range or value."""
+
+
+class UnknownNameError(BatchBALDError, KeyError):
+    """A name (acquirer, dataset, config) is not registered.
+
+    ``KeyError`` quotes its message in ``str()``; this class does not.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(BatchBALDError, ValueError):
+    """An experiment configuration is invalid (unknown key, bad value)."""
+
+
+class DataError(BatchBALDError, OSError):
+    """A data file is missing, corrupt or truncated, or could not be downloaded."""
+
+
+class BatchBALDWarning(UserWarning):
+    """Base class of every diagnostic warning emitted by batchbald."""
+
+
+class SingleSampleWarning(BatchBALDWarning):
+    """K = 1 posterior sample: BALD and BatchBALD are identically zero."""
+
+
+class JointMutualInformationSaturationWarning(BatchBALDWarning):
+    """The estimated joint mutual information approaches log K.
+
+    With K posterior samples, I(y_1..y_n; ω) ≤ H(ω) = log K, so once the batch's joint MI
+    nears that ceiling, further greedy picks are driven by estimation noise.
+    """
+
+
+class FewSamplesWarning(BatchBALDWarning):
+    """Fewer sampled label configurations than 10·K in BatchBALD's sampled phase."""
