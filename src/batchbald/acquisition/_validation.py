@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from batchbald.acquisition._chunks import map_rows
 from batchbald.errors import InvalidInputError, SingleSampleWarning
 
 # Largest |logsumexp_C - 0| accepted for a row of log-probabilities. float32 softmax outputs
@@ -72,7 +73,7 @@ def check_log_probs(
         raise InvalidInputError(
             f"{name} must be log-probabilities (≤ 0); got {count} entries equal to +inf"
         )
-    deviation = torch.logsumexp(tensor.double(), dim=-1).abs().max().item()
+    deviation = _max_normalisation_deviation(tensor)
     if not deviation <= NORMALISATION_TOLERANCE:
         raise InvalidInputError(
             f"rows of {name} must be normalised (logsumexp over C ≈ 0, tolerance "
@@ -87,6 +88,14 @@ def check_log_probs(
             stacklevel=3,
         )
     return tensor
+
+
+def _max_normalisation_deviation(tensor_N_K_C: torch.Tensor) -> float:
+    """max |logsumexp_C| in float64, computed in slices so memory stays bounded for any N."""
+    def deviation_n(chunk: torch.Tensor) -> torch.Tensor:
+        return torch.logsumexp(chunk.double(), dim=-1).abs().amax(dim=-1)
+
+    return map_rows(deviation_n, tensor_N_K_C).max().item()
 
 
 def check_same_pool(
