@@ -1,0 +1,59 @@
+"""Hand-made trial results for report and plot tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from batchbald.experiments.results import FORMAT, TrialResult
+
+
+def trial_payload(
+    accuracies: Sequence[float],
+    *,
+    method: str = "bald_b10",
+    trial: int = 0,
+    batch_size: int = 10,
+    initial: int = 20,
+    label_budget: int = 300,
+    num_classes: int = 10,
+    seconds: float = 1.0,
+    experiment: str = "toy",
+) -> dict:
+    """A trial-file payload whose step t has size ``initial + t·b`` and the given accuracy."""
+    steps = []
+    for t, accuracy in enumerate(accuracies):
+        last = t == len(accuracies) - 1
+        labels = [] if last else [(t * batch_size + j) % num_classes for j in range(batch_size)]
+        steps.append(
+            {
+                "step": t,
+                "train_size": initial + t * batch_size,
+                "test_accuracy": accuracy,
+                "test_nll": 1.0 - accuracy,
+                "validation_accuracy": accuracy,
+                "epochs_trained": 3,
+                "timings": {"training": seconds, "scoring": 0.0},
+                "acquired": {
+                    "indices": list(range(t * batch_size, t * batch_size + len(labels))),
+                    "scores": [0.5] * len(labels),
+                    "labels": labels,
+                },
+            }
+        )
+    return {
+        "format": FORMAT,
+        "experiment": experiment,
+        "method": method,
+        "trial": trial,
+        "seed": trial,
+        "batch_size": batch_size,
+        "label_budget": label_budget,
+        "num_classes": num_classes,
+        "class_names": [],
+        "status": "complete",
+        "steps": steps,
+    }
+
+
+def make_trial(accuracies: Sequence[float], **kwargs) -> TrialResult:
+    return TrialResult.from_payload(trial_payload(accuracies, **kwargs))

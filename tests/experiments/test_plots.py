@@ -1,0 +1,52 @@
+"""Every figure is written as a non-empty PNG and SVG."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from batchbald.errors import InvalidInputError
+from batchbald.experiments.plots import (
+    label_entropy_curve,
+    plot_accuracy,
+    plot_relative_time,
+    write_all_plots,
+)
+
+from .factories import make_trial
+
+
+def test_all_plots_written(tmp_path, two_methods):
+    written = write_all_plots(two_methods, tmp_path)
+    assert {p.name for p in written} == {
+        f"{name}.{suffix}"
+        for name in ("accuracy", "relative_time", "class_histogram", "label_entropy")
+        for suffix in ("png", "svg")
+    }
+    for path in written:
+        assert path.stat().st_size > 1000
+    assert (tmp_path / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "accuracy.svg").read_text()
+    assert "Training-set size" in svg and "Test accuracy" in svg
+
+
+def test_single_trial_and_stopped_trials(tmp_path):
+    # One trial stops early at its target; the other runs on: both plot without error.
+    trials = [make_trial([0.5, 0.96]), make_trial([0.5, 0.6, 0.7, 0.8], trial=1)]
+    assert plot_accuracy(trials, tmp_path / "a.png")[0].exists()
+
+
+def test_label_entropy_of_uniform_acquisitions():
+    # Labels cycle through all 10 classes, one full cycle per step: entropy log(10).
+    trial = make_trial([0.5, 0.6, 0.7], batch_size=10)
+    acquired, entropies = label_entropy_curve(trial)
+    assert acquired == [10, 20]
+    assert entropies == pytest.approx([math.log(10)] * 2)
+
+
+def test_bad_inputs(tmp_path, two_methods):
+    with pytest.raises(InvalidInputError, match="at least one trial"):
+        plot_accuracy([], tmp_path / "a.png")
+    with pytest.raises(InvalidInputError, match="reference must be one of"):
+        plot_relative_time(two_methods, tmp_path / "t.png", reference="nope")

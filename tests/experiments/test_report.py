@@ -1,0 +1,89 @@
+"""The Table-1 metric and the report tables, checked against hand-computed values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from batchbald.errors import InvalidInputError
+from batchbald.experiments.report import (
+    accuracy_at,
+    format_table,
+    quartiles,
+    summarise,
+    threshold_mark,
+    time_to_threshold,
+)
+
+from .factories import make_trial
+
+
+def test_threshold_mark_is_first_size_minus_batch_size():
+    # sizes 20, 30, 40, 50; 0.9 is first reached at size 40 -> mark 40 - 10 = 30
+    trial = make_trial([0.5, 0.85, 0.91, 0.95])
+    assert threshold_mark(trial, 0.9) == 30.0
+    assert threshold_mark(trial, 0.95) == 40.0
+    assert threshold_mark(trial, 0.99) == math.inf
+
+
+def test_quartiles_use_nearest_on_hand_computed_example():
+    # Six trials: sorted marks 70, 80, 90, 100, 110, inf. numpy "nearest" picks the element at
+    # round(q * (n - 1)) of the sorted array: 25% -> round(1.25) = 1 -> 80; 50% -> round(2.5) = 2
+    # (round half to even) -> 90; 75% -> round(3.75) = 4 -> 110.
+    assert quartiles([110, 70, math.inf, 90, 100, 80]) == (80.0, 90.0, 110.0)
+    # Five trials, two never reach it: sorted 120, 130, 260, inf, inf -> indices 1, 2, 3.
+    assert quartiles([math.inf, 260, 120, math.inf, 130]) == (130.0, 260.0, math.inf)
+
+
+def test_summary_marks_match_hand_computed_quartiles():
+    # Marks at 0.9 (b = 5, initial 20, size = 20 + 5t): first reaching step t gives 15 + 5t.
+    curves = [[0.9], [0.5, 0.9], [0.5, 0.5, 0.5, 0.9], [0.5, 0.6]]
+    trials = [make_trial(c, batch_size=5, trial=i) for i, c in enumerate(curves)]
+    (summary,) = summarise(trials, thresholds=[0.9])
+    # marks 15, 20, 30, inf -> nearest quartiles: idx round(0.75)=1 -> 20, round(1.5)=2 -> 30,
+    # round(2.25)=2 -> 30.
+    assert summary.marks[0.9] == (20.0, 30.0, 30.0)
+    table = format_table([summary])
+    assert "20 / 30 / 30" in table
+
+
+def test_never_reached_prints_budget():
+    trials = [make_trial([0.5, 0.6], trial=i, label_budget=300) for i in range(3)]
+    text = format_table(summarise(trials, thresholds=[0.9]))
+    assert ">300 / >300 / >300" in text
+
+
+def test_accuracy_at_carries_last_value_forward():
+    trial = make_trial([0.5, 0.7, 0.96])  # sizes 20, 30, 40, stopped at the target
+    assert accuracy_at(trial, 10) != accuracy_at(trial, 10)  # NaN before the first size
+    assert accuracy_at(trial, 35) == 0.7
+    assert accuracy_at(trial, 300) == 0.96
+
+
+def test_time_to_threshold_sums_step_times():
+    trial = make_trial([0.5, 0.8, 0.95], seconds=2.0)
+    assert time_to_threshold(trial, 0.8) == pytest.approx(4.0)
+    assert time_to_threshold(trial, 0.99) == math.inf
+
+
+def test_formats(two_methods):
+    summaries = summarise(two_methods, thresholds=[0.9, 0.95], sizes=[60])
+    table = format_table(summaries)
+    assert table.splitlines()[0].startswith("experiment")
+    assert "batchbald_b10" in table and "bald_b10" in table
+    markdown = format_table(summaries, "markdown")
+    assert markdown.splitlines()[1].startswith("|---|")
+    csv_text = format_table(summaries, "csv")
+    header = csv_text.splitlines()[0].split(",")
+    assert header[:4] == ["experiment", "method", "b", "trials"]
+    assert "acc@60 %" in header
+    # batchbald median curve at size 60 (t = 4): 0.5 + 0.2 = 70.0 %
+    assert ",70.0," in csv_text.splitlines()[1]
+
+
+def test_bad_arguments():
+    with pytest.raises(InvalidInputError, match="thresholds must lie in"):
+        summarise([make_trial([0.5])], thresholds=[90])
+    with pytest.raises(InvalidInputError, match="style must be"):
+        format_table(summarise([make_trial([0.5])]), "html")
