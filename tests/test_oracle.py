@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from batchbald.errors import InvalidInputError
-from batchbald.oracle import CallbackOracle, DatasetOracle, NoisyOracle, Oracle, flip_labels
+from batchbald.oracle import CallbackOracle, DatasetOracle, NoisyOracle, Oracle
 
 LABELS = torch.arange(1000) % 10
 
@@ -39,14 +39,13 @@ def test_noisy_oracle_reproducible_and_rate_extremes():
     assert torch.equal(make(0.2, 3).labels_N, make(0.2, 3).labels_N)
     assert torch.equal(make(0.0, 3).labels_N, LABELS)
     assert (make(1.0, 3).labels_N != LABELS).all()
+    assert torch.equal(make(0.2, 3).true_labels_N, LABELS)
 
 
-def test_flip_labels_validates():
+def test_noisy_oracle_validates():
     generator = torch.Generator().manual_seed(0)
-    with pytest.raises(InvalidInputError, match=r"rate must lie in \[0, 1\]; got 1.5"):
-        flip_labels(LABELS, num_classes=10, rate=1.5, generator=generator)
-    with pytest.raises(InvalidInputError, match="num_classes must be ≥ 2"):
-        flip_labels(LABELS, num_classes=1, rate=0.1, generator=generator)
+    with pytest.raises(InvalidInputError, match="rate"):
+        NoisyOracle(LABELS, num_classes=10, rate=1.5, generator=generator)
 
 
 def test_callback_oracle_validates_answers():
@@ -62,9 +61,13 @@ def test_callback_oracle_validates_answers():
     with pytest.raises(InvalidInputError, match="must return 2 integer labels"):
         CallbackOracle(lambda indices: [0], num_classes=3)(torch.tensor([4, 5]))
     with pytest.raises(
-        InvalidInputError, match=r"labels must lie in \[0, 3\); got values from 0 to 7"
+        InvalidInputError,
+        match=r"labels must lie in \[0, 3\) or be CANNOT_LABEL \(-1\); got values from 0 to 7",
     ):
         CallbackOracle(lambda indices: [0, 7], num_classes=3)(torch.tensor([4, 5]))
+    # -1 is "cannot label this point" (e.g. an out-of-distribution image).
+    answer = CallbackOracle(lambda indices: [-1, 2], num_classes=3)(torch.tensor([4, 5]))
+    assert answer.tolist() == [-1, 2]
 
 
 def test_bad_indices():

@@ -12,14 +12,26 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
+from batchbald.data.dataset import CANNOT_LABEL
+from batchbald.data.label_noise import noisy_labels
 from batchbald.errors import InvalidInputError
 
-__all__ = ["CallbackOracle", "DatasetOracle", "NoisyOracle", "Oracle", "check_labels"]
+__all__ = [
+    "CANNOT_LABEL",
+    "CallbackOracle",
+    "DatasetOracle",
+    "NoisyOracle",
+    "Oracle",
+    "check_labels",
+]
 
 
 @runtime_checkable
 class Oracle(Protocol):
-    """Answers label queries: ``oracle(dataset_indices_b) -> labels_b`` (both int64 ``[b]``)."""
+    """Answers label queries: ``oracle(dataset_indices_b) -> labels_b`` (both int64 ``[b]``).
+
+    An answer is a class in ``[0, C)`` or ``CANNOT_LABEL`` (-1).
+    """
 
     def __call__(self, dataset_indices_b: torch.Tensor) -> torch.Tensor: ...
 
@@ -41,7 +53,11 @@ def _as_indices(dataset_indices_b: Any, size: int | None = None) -> torch.Tensor
 
 
 def check_labels(labels_b: Any, num_points: int, num_classes: int) -> torch.Tensor:
-    """Validate an oracle's answer: int64 ``[num_points]`` with values in ``[0, num_classes)``."""
+    """Validate an oracle's answer: int64 ``[num_points]`` in ``[0, num_classes)`` or CANNOT_LABEL.
+
+    ``CANNOT_LABEL`` (-1) means the oracle cannot label the point (e.g. an out-of-distribution
+    image): the point leaves the pool but never enters the training set.
+    """
     labels = torch.as_tensor(labels_b)
     if labels.shape != (num_points,) or labels.is_floating_point() or labels.dtype == torch.bool:
         raise InvalidInputError(
@@ -49,9 +65,10 @@ def check_labels(labels_b: Any, num_points: int, num_classes: int) -> torch.Tens
             f"dtype {labels.dtype} and shape {tuple(labels.shape)}"
         )
     labels = labels.long()
-    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+    if labels.numel() and (labels.min() < CANNOT_LABEL or labels.max() >= num_classes):
         raise InvalidInputError(
-            f"the oracle's labels must lie in [0, {num_classes}); got values from "
+            f"the oracle's labels must lie in [0, {num_classes}) or be CANNOT_LABEL "
+            f"({CANNOT_LABEL}); got values from "
             f"{int(labels.min())} to {int(labels.max())}"
         )
     return labels
@@ -79,32 +96,12 @@ class DatasetOracle:
         return self.labels_N[indices].clone()
 
 
-def flip_labels(
-    labels_N: torch.Tensor, *, num_classes: int, rate: float, generator: torch.Generator
-) -> torch.Tensor:
-    """Replace a ``rate`` fraction of labels, chosen at random, by a different random class.
-
-    Args:
-        labels_N: int64 ``[N]``.
-        num_classes: C ≥ 2.
-        rate: the probability that a label is flipped, in [0, 1].
-        generator: draws which labels flip and to what.
-
-    Returns:
-        int64 ``[N]``; a flipped label always differs from the original.
-    """
-    if not 0.0 <= rate <= 1.0:
-        raise InvalidInputError(f"rate must lie in [0, 1]; got {rate!r}")
-    if num_classes < 2:
-        raise InvalidInputError(f"num_classes must be ≥ 2 to flip labels; got {num_classes}")
-    flip_N = torch.rand(labels_N.shape, generator=generator) < rate
-    # An offset in [1, C-1] added modulo C never maps a label to itself.
-    offset_N = torch.randint(1, num_classes, labels_N.shape, generator=generator)
-    return torch.where(flip_N, (labels_N + offset_N) % num_classes, labels_N)
-
-
 class NoisyOracle(DatasetOracle):
-    """Dataset labels where a fixed, random ``rate`` fraction of indices answer a wrong class.
+    """Dataset labels where each index answers a wrong class with probability ``rate``.
+
+    A thin oracle over :func:`batchbald.data.noisy_labels` (symmetric noise: a wrong answer is
+    uniform over the other C - 1 classes). Experiments usually put the noise into the data
+    instead (``ImageData.oracle_labels``) and answer with ``DatasetOracle(data.oracle_labels)``.
 
     The flipped labels are drawn once at construction, so asking twice about the same index
     gives the same (possibly wrong) answer, whatever the order of the queries.
@@ -126,7 +123,7 @@ class NoisyOracle(DatasetOracle):
     ) -> None:
         super().__init__(labels_N)
         self.true_labels_N = self.labels_N
-        self.labels_N = flip_labels(
+        self.labels_N = noisy_labels(
             self.true_labels_N, num_classes=num_classes, rate=rate, generator=generator
         )
         self.rate = rate
@@ -136,7 +133,8 @@ class CallbackOracle:
     """Wraps any function ``fn(list_of_dataset_indices) -> sequence of labels``.
 
     Use it for a human oracle (a prompt, a web form, a labelling tool): the loop does not know
-    the difference. The answer is validated against ``num_classes``.
+    the difference. The answer is validated against ``num_classes``; -1 (CANNOT_LABEL) means
+    "I cannot label this one".
     """
 
     def __init__(self, fn: Callable[[list[int]], Sequence[int]], *, num_classes: int) -> None:
