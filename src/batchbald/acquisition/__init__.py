@@ -5,6 +5,7 @@ Per-point scores return float64 ``[N]``; batch rules return an :class:`Acquisiti
 """
 
 from batchbald.acquisition.batchbald import batchbald
+from batchbald.acquisition.evaluation import eig, evaluation_bald
 from batchbald.acquisition.registry import Acquirer, available_acquirers, get_acquirer, register
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import (
@@ -16,8 +17,15 @@ from batchbald.acquisition.scores import (
     variation_ratios,
 )
 from batchbald.acquisition.selection import random_batch, top_k
+from batchbald.acquisition.stochastic import (
+    stochastic_acquirer,
+    stochastic_batch,
+    thompson_bald,
+    uniform_top_bald,
+)
 
 from batchbald.acquisition import _core_registrations  # noqa: E402, F401  (fills the registry)
+from batchbald.acquisition import _report_registrations  # noqa: E402, F401  (report's acquirers)
 
 __all__ = [
     "Acquirer",
@@ -26,12 +34,18 @@ __all__ = [
     "bald",
     "batchbald",
     "conditional_entropy",
+    "eig",
     "entropy",
+    "evaluation_bald",
     "get_acquirer",
     "mean_std",
     "predictive_log_probs",
     "random_batch",
     "register",
+    "stochastic_acquirer",
+    "stochastic_batch",
+    "thompson_bald",
     "top_k",
+    "uniform_top_bald",
     "variation_ratios",
 ]

@@ -17,6 +17,8 @@ equivalent keys ``log-score + G_n / β`` (dividing by β > 0 keeps the order), w
 for huge β: at β = ∞ the keys are the log-scores themselves and the result is exactly top-b.
 
 References:
+    Kirsch, Gal (2021), "PowerEvaluationBALD: Efficient Evaluation-Oriented Deep (Bayesian)
+    Active Learning with Stochastic Acquisition Functions", arXiv:2101.03552.
     Kirsch, Farquhar, Atighehchian, Jesson, Branchaud-Charron, Gal (2023), "Stochastic Batch
     Acquisition: A Simple Baseline for Deep Active Learning", TMLR.
     Kool, van Hoof, Welling (2019), "Stochastic Beams and Where to Find Them" (Gumbel-top-k).

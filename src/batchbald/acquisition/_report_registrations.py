@@ -1,0 +1,161 @@
+"""Registry entries of the PowerEvaluationBALD report and the stochastic-acquisition paper.
+
+Stochastic acquirers take ``coldness`` (α in the report, β in the TMLR paper; default 1.0, the
+report's figures use 8). Acquirers with ``needs_eval_model=True`` also receive
+``eval_log_probs_N_K_C`` from the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from batchbald.acquisition import evaluation, scores
+from batchbald.acquisition.registry import register
+from batchbald.acquisition.result import AcquisitionResult
+from batchbald.acquisition.selection import top_k
+from batchbald.acquisition.stochastic import (
+    stochastic_acquirer,
+    stochastic_batch,
+    thompson_bald,
+    uniform_top_bald,
+)
+from batchbald.errors import InvalidInputError
+
+# Per-point scores usable with any stochastic mode by name (the generic acquirers below).
+POINT_SCORES: dict[str, Callable[..., torch.Tensor]] = {
+    "bald": scores.bald,
+    "entropy": scores.entropy,
+    "mean_std": scores.mean_std,
+    "variation_ratios": scores.variation_ratios,
+}
+EVALUATION_SCORES: dict[str, Callable[..., torch.Tensor]] = {
+    "eig": evaluation.eig,
+    "evaluation_bald": evaluation.evaluation_bald,
+}
+
+
+def _lookup(
+    table: dict[str, Callable[..., torch.Tensor]], score: Any
+) -> Callable[..., torch.Tensor]:
+    if score not in table:
+        raise InvalidInputError(
+            f"score must be one of {', '.join(repr(name) for name in sorted(table))}; got {score!r}"
+        )
+    return table[score]
+
+
+def _stochastic(
+    log_probs_N_K_C: Any,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    score: str = "bald",
+    mode: str = "power",
+    coldness: float = 1.0,
+) -> AcquisitionResult:
+    """Sample b points from any per-point score (``score``) with any ``mode``."""
+    scores_N = _lookup(POINT_SCORES, score)(log_probs_N_K_C)
+    return stochastic_batch(scores_N, batch_size, mode=mode, coldness=coldness, generator=generator)
+
+
+def _stochastic_evaluation(
+    log_probs_N_K_C: Any,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    eval_log_probs_N_K_C: Any = None,
+    score: str = "evaluation_bald",
+    mode: str = "power",
+    coldness: float = 1.0,
+) -> AcquisitionResult:
+    """Sample b points from an evaluation-oriented score (``eig``/``evaluation_bald``)."""
+    scores_N = _lookup(EVALUATION_SCORES, score)(log_probs_N_K_C, eval_log_probs_N_K_C)
+    return stochastic_batch(scores_N, batch_size, mode=mode, coldness=coldness, generator=generator)
+
+
+def _top_k_evaluation(
+    score_fn: Callable[[Any, Any], torch.Tensor],
+) -> Callable[..., AcquisitionResult]:
+    def acquire(
+        log_probs_N_K_C: Any,
+        batch_size: int,
+        *,
+        generator: torch.Generator | None = None,
+        eval_log_probs_N_K_C: Any = None,
+    ) -> AcquisitionResult:
+        return top_k(score_fn(log_probs_N_K_C, eval_log_probs_N_K_C), batch_size)
+
+    acquire.__name__ = f"top_k_{score_fn.__name__}"
+    acquire.__doc__ = f"Top-b of :func:`{score_fn.__name__}`; ``generator`` is unused."
+    return acquire
+
+
+for _mode in ("power", "softmax", "softrank"):
+    register(
+        f"{_mode}_bald",
+        stochastic_acquirer(scores.bald, _mode),
+        description=f"sample b points with {_mode} weights of BALD (stochastic batch acquisition)",
+        coldness=1.0,
+    )
+register(
+    "power_entropy",
+    stochastic_acquirer(scores.entropy, "power"),
+    description="sample b points with p ∝ entropy^coldness (stochastic max-entropy)",
+    coldness=1.0,
+)
+register(
+    "power_eig",
+    stochastic_acquirer(evaluation.eig, "power", uses_eval_model=True),
+    description="sample b points with p ∝ EIG^coldness (evaluation information gain)",
+    needs_eval_model=True,
+    coldness=1.0,
+)
+register(
+    "power_evaluation_bald",
+    stochastic_acquirer(evaluation.evaluation_bald, "power", uses_eval_model=True),
+    description="PowerEvaluationBALD: sample b points with p ∝ EvaluationBALD^coldness",
+    needs_eval_model=True,
+    coldness=1.0,
+)
+register(
+    "stochastic",
+    _stochastic,
+    description="sample b points from a per-point score (score=, mode=, coldness=)",
+    score="bald",
+    mode="power",
+    coldness=1.0,
+)
+register(
+    "stochastic_evaluation",
+    _stochastic_evaluation,
+    description="sample b points from an evaluation score (score=eig|evaluation_bald, mode=)",
+    needs_eval_model=True,
+    score="evaluation_bald",
+    mode="power",
+    coldness=1.0,
+)
+register(
+    "eig",
+    _top_k_evaluation(evaluation.eig),
+    description="top-b EIG: predictive entropy under the training minus the evaluation model",
+    needs_eval_model=True,
+)
+register(
+    "evaluation_bald",
+    _top_k_evaluation(evaluation.evaluation_bald),
+    description="top-b EvaluationBALD: BALD(training model) - BALD(evaluation model)",
+    needs_eval_model=True,
+)
+register(
+    "thompson_bald",
+    thompson_bald,
+    description="ThompsonBALD: pick i maximises BALD with a single posterior sample ω_i",
+)
+register(
+    "uniform_top_bald",
+    uniform_top_bald,
+    description="b points uniformly from the top b·C BALD scores (report baseline)",
+)
