@@ -1,0 +1,148 @@
+"""Reading and writing IDX files (the MNIST family's format), raw or gzip-compressed.
+
+Layout (big-endian): magic ``0x00 0x00 TYPE NDIM``, then NDIM uint32 dimension sizes, then
+the data in row-major order. MNIST-family files use TYPE ``0x08`` (unsigned byte).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from batchbald.errors import DataError
+
+__all__ = ["atomic_write", "read_idx", "write_idx"]
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+# IDX type byte -> big-endian numpy dtype.
+_IDX_TYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_TYPE_CODES = {dtype.newbyteorder("="): code for code, dtype in _IDX_TYPES.items()}
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (raw, or gzip-compressed: detected from its first bytes).
+
+    Args:
+        path: the file.
+
+    Returns:
+        A writable native-endian array whose shape is the header's dimensions (uint8 for
+        the MNIST family).
+
+    Raises:
+        DataError: the file is missing, not gzip/IDX, truncated, or longer than its header
+            says; the message names the file, what was expected and what was found.
+    """
+    path = Path(path)
+    buffer = _read_bytes(path)
+    if len(buffer) < 4 or buffer[0] != 0 or buffer[1] != 0:
+        raise DataError(
+            f"{path} is not an IDX file: expected the magic bytes 0x00 0x00 TYPE NDIM; "
+            f"found {buffer[:4].hex(' ') or 'an empty file'}"
+        )
+    type_code, ndim = buffer[2], buffer[3]
+    if type_code not in _IDX_TYPES:
+        known = ", ".join(f"0x{code:02X}" for code in _IDX_TYPES)
+        raise DataError(
+            f"{path} has an unknown IDX data type 0x{type_code:02X} in its magic number; "
+            f"expected one of {known} (0x08 = unsigned byte for MNIST-family files)"
+        )
+    header_size = 4 + 4 * ndim
+    if ndim == 0 or len(buffer) < header_size:
+        raise DataError(
+            f"{path} has a truncated IDX header: expected {ndim} dimension sizes "
+            f"({header_size} header bytes, NDIM ≥ 1); found {len(buffer)} bytes in total"
+        )
+    dims = tuple(int(d) for d in np.frombuffer(buffer, ">u4", count=ndim, offset=4))
+    dtype = _IDX_TYPES[type_code]
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    found = len(buffer) - header_size
+    if found != expected:
+        problem = "truncated" if found < expected else "longer than its header says"
+        raise DataError(
+            f"{path} is {problem}: dimensions {dims} need {expected} data bytes after the "
+            f"{header_size}-byte header; found {found}"
+        )
+    array = np.frombuffer(buffer, dtype, offset=header_size).reshape(dims)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise DataError(f"cannot read IDX file {path}: {error}") from error
+    if not raw.startswith(GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(
+            f"{path} is a corrupt or truncated gzip file: expected a complete gzip stream; "
+            f"decompression failed with: {error}"
+        ) from error
+
+
+def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """Write ``array`` as an IDX file, gzip-compressed when ``path`` ends in ``.gz``.
+
+    The file appears atomically (written to a temporary file, then renamed).
+
+    Args:
+        path: destination.
+        array: any shape with NDIM ≥ 1; dtype uint8, int8, int16, int32, float32 or float64.
+
+    Returns:
+        The path written.
+    """
+    array = np.asarray(array)
+    code = _TYPE_CODES.get(array.dtype.newbyteorder("="))
+    if code is None or array.ndim == 0:
+        raise DataError(
+            "write_idx needs an array with NDIM ≥ 1 of dtype uint8, int8, int16, int32, "
+            f"float32 or float64; got dtype {array.dtype} and shape {array.shape}"
+        )
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes()
+    payload = header + np.ascontiguousarray(array, _IDX_TYPES[code]).tobytes()
+    path = Path(path)
+    if path.suffix == ".gz":
+        # mtime=0 makes the bytes (and so checksums) reproducible.
+        payload = gzip.compress(payload, mtime=0)
+    atomic_write(path, lambda handle: handle.write(payload))
+    return path
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Create ``path`` atomically: ``write`` fills a temporary file in the same folder,
+    which is renamed onto ``path`` only if ``write`` returns; otherwise it is removed.
+
+    Raises:
+        OSError: the folder cannot be created or written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
+    )
+    try:
+        with handle:
+            write(handle)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
