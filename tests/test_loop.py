@@ -1,0 +1,162 @@
+"""The active-learning loop with a fast fake learner: bookkeeping, stopping, resume, oracles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from batchbald.acquisition import get_acquirer
+from batchbald.data import ActiveLearningData
+from batchbald.errors import InvalidInputError
+from batchbald.loop import ActiveLearningLoop, LoopGenerators, LoopSettings
+from batchbald.oracle import CallbackOracle, DatasetOracle
+from experiments.fakes import NearestMeanLearner, toy_data
+
+DATA = toy_data(200)
+TEST = toy_data(100, seed=1)
+
+
+def make_loop(
+    acquirer="bald", *, batch_size=4, budget=12, target=None, oracle=None, seed=0, k=5
+) -> ActiveLearningLoop:
+    split = ActiveLearningData(
+        len(DATA), labelled_indices=[0, 1, 2, 3], validation_indices=[4, 5, 6, 7]
+    )
+    return ActiveLearningLoop(
+        data=DATA,
+        test=TEST,
+        split=split,
+        learner=NearestMeanLearner(DATA.num_classes),
+        acquirer=get_acquirer(acquirer),
+        oracle=oracle or DatasetOracle(DATA.labels),
+        settings=LoopSettings(
+            batch_size=batch_size, k=k, label_budget=budget, target_accuracy=target
+        ),
+        generators=LoopGenerators.from_seed(seed),
+    )
+
+
+def without_timings(records):
+    return [{**record.to_dict(), "timings": None} for record in records]
+
+
+def test_runs_to_the_label_budget_with_consistent_bookkeeping():
+    loop = make_loop(batch_size=4, budget=10)
+    records = loop.run()
+    # Sizes 4, 8, 12, 14: the last batch is cut to the remaining budget (10 = 4 + 4 + 2).
+    assert [r.train_size for r in records] == [4, 8, 12, 14]
+    assert [len(r.acquired["indices"]) for r in records] == [4, 4, 2, 0]
+    assert records[-1].stop_reason == "label_budget"
+    assert all(r.stop_reason is None for r in records[:-1])
+    acquired = [i for r in records for i in r.acquired["indices"]]
+    assert len(set(acquired)) == 10 and not set(acquired) & {0, 1, 2, 3, 4, 5, 6, 7}
+    assert loop.split.labelled_indices.tolist() == [0, 1, 2, 3, *acquired]
+    for record in records:
+        assert record.acquired["labels"] == DATA.labels[record.acquired["indices"]].tolist()
+        assert sum(record.class_histogram) == record.train_size
+        assert len(record.acquired["scores"]) == len(record.acquired["indices"])
+        assert {"training", "evaluation"} <= set(record.timings)
+    assert {"scoring", "acquisition"} <= set(records[0].timings)
+    json.dumps([r.to_dict() for r in records])  # records are JSON-ready
+
+
+def test_bald_acquires_its_top_scores():
+    loop = make_loop(batch_size=3, budget=3)
+    record = loop.step()
+    scores = record.acquired["scores"]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+
+
+def test_stops_at_target_accuracy():
+    records = make_loop(target=0.0).run()
+    assert len(records) == 1 and records[0].stop_reason == "target_accuracy"
+    assert records[0].acquired["indices"] == []
+
+
+def test_same_seed_same_run_and_different_seed_differs():
+    first = without_timings(make_loop("random", seed=3).run())
+    assert first == without_timings(make_loop("random", seed=3).run())
+    assert first != without_timings(make_loop("random", seed=4).run())
+
+
+@pytest.mark.parametrize("acquirer", ["bald", "power_bald", "random"])
+@pytest.mark.parametrize("stop_after", [1, 2])
+def test_resume_from_saved_state_is_identical(acquirer, stop_after):
+    expected = without_timings(make_loop(acquirer, seed=5).run())
+    interrupted = make_loop(acquirer, seed=5)
+    for _ in range(stop_after):
+        interrupted.step()
+    # Round trip through JSON, as the runner's trial files do.
+    state = json.loads(json.dumps(interrupted.state_dict()))
+    resumed = make_loop(acquirer, seed=5)
+    resumed.load_state_dict(state)
+    assert without_timings(resumed.run()) == expected
+
+
+def test_evaluation_model_is_trained_for_acquirers_that_need_it():
+    loop = make_loop("evaluation_bald", budget=8)
+    records = loop.run()
+    assert len(loop.learner.distill_calls) == 2
+    assert all(epochs >= 1 for epochs in loop.learner.distill_calls)
+    assert "distillation" in records[0].timings
+    assert "distillation" not in make_loop("bald").step().timings
+
+
+def test_unlabellable_points_leave_the_pool_but_not_train():
+    # The oracle cannot label even dataset indices (answers -1, CANNOT_LABEL).
+    oracle = CallbackOracle(
+        lambda idx: [-1 if i % 2 == 0 and i > 7 else int(DATA.labels[i]) for i in idx],
+        num_classes=4,
+    )
+    loop = make_loop("random", oracle=oracle, batch_size=5, budget=10)
+    records = loop.run()
+    unlabellable = [i for r in records for i in r.acquired["indices"] if i % 2 == 0]
+    assert unlabellable, "the random batches should contain some even indices"
+    assert records[-1].train_size == 14  # the budget counts every acquired point
+    assert sum(records[-1].class_histogram) == 14 - len(unlabellable)
+    assert len(loop.training_data()) == 14 - len(unlabellable)
+
+
+def test_human_oracle_sees_the_initial_set_then_each_batch():
+    asked = []
+
+    def human(indices):
+        asked.append(list(indices))
+        return [int(DATA.labels[i]) for i in indices]
+
+    records = make_loop(oracle=CallbackOracle(human, num_classes=4), batch_size=4, budget=8).run()
+    assert asked == [[0, 1, 2, 3], *[r.acquired["indices"] for r in records[:-1]]]
+
+
+def test_pool_exhausted():
+    data = toy_data(12)
+    split = ActiveLearningData(len(data), labelled_indices=[0, 1, 2, 3], validation_indices=[4, 5])
+    loop = ActiveLearningLoop(
+        data=data, test=TEST, split=split, learner=NearestMeanLearner(4),
+        acquirer=get_acquirer("bald"), oracle=DatasetOracle(data.labels),
+        settings=LoopSettings(batch_size=4, k=3, label_budget=100),
+        generators=LoopGenerators.from_seed(0),
+    )  # fmt: skip
+    records = loop.run()
+    assert [r.train_size for r in records] == [4, 8, 10]
+    assert records[-1].stop_reason == "pool_exhausted"
+    with pytest.raises(InvalidInputError, match="already stopped"):
+        loop.step()
+
+
+def test_generator_states_round_trip():
+    generators = LoopGenerators.from_seed(1)
+    state = generators.state_dict()
+    expected = torch.rand(3, generator=generators.acquisition)
+    restored = LoopGenerators.from_seed(2)
+    restored.load_state_dict(state)
+    assert torch.equal(torch.rand(3, generator=restored.acquisition), expected)
+
+
+def test_bad_settings():
+    with pytest.raises(InvalidInputError, match="batch_size must be an int ≥ 1; got 0"):
+        LoopSettings(batch_size=0, k=2, label_budget=5)
+    with pytest.raises(InvalidInputError, match=r"target_accuracy must lie in \[0, 1\]"):
+        LoopSettings(batch_size=1, k=2, label_budget=5, target_accuracy=95)
