@@ -1,0 +1,150 @@
+"""Scoring a pool: K consistent MC-dropout samples of log-probabilities, streamed in chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from batchbald.errors import InvalidInputError
+from batchbald.models.base import (
+    BayesianModule,
+    check_num_samples,
+    mc_dropout_disabled,
+    prepared_masks,
+)
+
+__all__ = ["predict_deterministic", "predict_log_probs"]
+
+# Default chunk: about this many (input, sample) rows at a time, which bounds the largest
+# activation tensor to ~100 MB for the paper's CNNs.
+ROWS_PER_CHUNK = 4096
+# BLAS picks other GEMM kernels (other rounding) for matrices with very few rows; a short chunk
+# is padded (by repeating its last input) to at least this many (input, sample) rows so that
+# results are bitwise independent of ``batch_size``.
+MIN_ROWS = 64
+
+Progress = Callable[[int, int], object]
+
+
+def predict_log_probs(
+    model: BayesianModule,
+    inputs: torch.Tensor,
+    k: int,
+    *,
+    batch_size: int | None = None,
+    generator: torch.Generator | None = None,
+    progress: Progress | None = None,
+) -> torch.Tensor:
+    """Log-probabilities of K consistent MC-dropout samples for every input.
+
+    The K masks are drawn once from ``generator`` and shared by every input and every chunk,
+    so the result does not depend on ``batch_size``. Runs under ``torch.no_grad()`` in eval
+    mode and restores the model's mode afterwards. Uses ``model.scoring_log_probs`` (an exact
+    fast path for the paper's CNNs).
+
+    Args:
+        model: a :class:`BayesianModule`; inputs are moved to its device chunk by chunk.
+        inputs: float ``[N, ...]`` (``ImageData.inputs``), any device.
+        k: number of MC dropout samples K ≥ 1.
+        batch_size: inputs per chunk; default ``max(1, 4096 // k)``.
+        generator: source of the K masks (one seed per dropout layer is drawn from it).
+        progress: called as ``progress(done, total)`` after each chunk.
+
+    Returns:
+        ``log_probs_N_K_C``, float32, on the device of ``inputs``.
+
+    Raises:
+        InvalidInputError: bad ``model``, ``inputs``, ``k`` or ``batch_size``.
+    """
+    k = check_num_samples(k)
+    _check_model(model)
+    with prepared_masks(model, k, generator=generator):
+        return _stream(
+            lambda chunk: model.scoring_log_probs(chunk, k),
+            model,
+            inputs,
+            _chunk_size(batch_size, k),
+            progress,
+            min_inputs=-(-MIN_ROWS // k),
+        )
+
+
+def predict_deterministic(
+    model: BayesianModule,
+    inputs: torch.Tensor,
+    *,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> torch.Tensor:
+    """Log-probabilities with dropout off (the paper's validation): ``float32 [N, 1, C]``.
+
+    Args and device policy as :func:`predict_log_probs`; the single "sample" is the
+    deterministic network (inverted dropout is the identity at test time).
+    """
+    _check_model(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with mc_dropout_disabled(model):
+            return _stream(
+                lambda chunk: model(chunk, 1),
+                model,
+                inputs,
+                _chunk_size(batch_size, 1),
+                progress,
+                min_inputs=MIN_ROWS,
+            )
+    finally:
+        model.train(was_training)
+
+
+def _check_model(model: object) -> None:
+    if not isinstance(model, BayesianModule):
+        raise InvalidInputError(
+            f"model must be a batchbald.models.BayesianModule; got {type(model).__name__}"
+        )
+
+
+def _chunk_size(batch_size: object, k: int) -> int:
+    if batch_size is None:
+        return max(1, ROWS_PER_CHUNK // k)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidInputError(f"batch_size must be an int ≥ 1 or None; got {batch_size!r}")
+    return batch_size
+
+
+def _stream(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    model: BayesianModule,
+    inputs: torch.Tensor,
+    batch_size: int,
+    progress: Progress | None,
+    *,
+    min_inputs: int,
+) -> torch.Tensor:
+    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.dim() < 2:
+        shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+        raise InvalidInputError(f"inputs must be a float tensor [N, ...]; got {shape}")
+    total = inputs.shape[0]
+    if total == 0:
+        raise InvalidInputError("inputs must hold at least one point; got N = 0")
+    parameter = next(model.parameters())
+    out: torch.Tensor | None = None
+    with torch.no_grad():
+        for start in range(0, total, batch_size):
+            chunk = inputs[start : start + batch_size].to(parameter.device, parameter.dtype)
+            size = chunk.shape[0]
+            if size < min_inputs:
+                padding = chunk[-1:].expand(min_inputs - size, *chunk.shape[1:])
+                chunk = torch.cat([chunk, padding])
+            log_probs = fn(chunk)[:size]
+            if out is None:
+                out = torch.empty(
+                    total, *log_probs.shape[1:], dtype=torch.float32, device=inputs.device
+                )
+            out[start : start + size] = log_probs
+            if progress is not None:
+                progress(start + size, total)
+    assert out is not None  # total > 0
+    return out
