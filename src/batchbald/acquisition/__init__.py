@@ -5,7 +5,12 @@ Per-point scores return float64 ``[N]``; batch rules return an :class:`Acquisiti
 """
 
 from batchbald.acquisition.batchbald import batchbald
-from batchbald.acquisition.evaluation import eig, evaluation_bald
+from batchbald.acquisition.evaluation import (
+    batch_eig,
+    batch_evaluation_bald,
+    eig,
+    evaluation_bald,
+)
 from batchbald.acquisition.registry import Acquirer, available_acquirers, get_acquirer, register
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import (
@@ -32,6 +37,8 @@ __all__ = [
     "AcquisitionResult",
     "available_acquirers",
     "bald",
+    "batch_eig",
+    "batch_evaluation_bald",
     "batchbald",
     "conditional_entropy",
     "eig",

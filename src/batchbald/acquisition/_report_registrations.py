@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from batchbald.acquisition import evaluation, scores
+from batchbald.acquisition.batchbald import DEFAULT_MAX_MEMORY_BYTES
 from batchbald.acquisition.registry import register
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.selection import top_k
@@ -93,6 +94,36 @@ def _top_k_evaluation(
     return acquire
 
 
+def _greedy_evaluation(
+    batch_fn: Callable[..., AcquisitionResult],
+) -> Callable[..., AcquisitionResult]:
+    def acquire(
+        log_probs_N_K_C: Any,
+        batch_size: int,
+        *,
+        generator: torch.Generator | None = None,
+        eval_log_probs_N_K_C: Any = None,
+        num_samples: int = 10_000,
+        dtype: torch.dtype = torch.float64,
+        max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
+        lazy: bool = True,
+    ) -> AcquisitionResult:
+        return batch_fn(
+            log_probs_N_K_C,
+            eval_log_probs_N_K_C,
+            batch_size,
+            num_samples=num_samples,
+            generator=generator,
+            dtype=dtype,
+            max_memory_bytes=max_memory_bytes,
+            lazy=lazy,
+        )
+
+    acquire.__name__ = batch_fn.__name__
+    acquire.__doc__ = f"Registry form of :func:`{batch_fn.__name__}` (eval log-probs by keyword)."
+    return acquire
+
+
 for _mode in ("power", "softmax", "softrank"):
     register(
         f"{_mode}_bald",
@@ -147,6 +178,18 @@ register(
     "evaluation_bald",
     _top_k_evaluation(evaluation.evaluation_bald),
     description="top-b EvaluationBALD: BALD(training model) - BALD(evaluation model)",
+    needs_eval_model=True,
+)
+register(
+    "batch_eig",
+    _greedy_evaluation(evaluation.batch_eig),
+    description="greedy BatchEIG: joint predictive entropy, training minus evaluation model",
+    needs_eval_model=True,
+)
+register(
+    "batch_evaluation_bald",
+    _greedy_evaluation(evaluation.batch_evaluation_bald),
+    description="greedy BatchEvaluationBALD: BatchBALD(training) - BatchBALD(evaluation model)",
     needs_eval_model=True,
 )
 register(

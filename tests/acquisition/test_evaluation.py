@@ -1,0 +1,294 @@
+"""EIG, EvaluationBALD and their greedy batch versions against brute-force enumeration."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from batchbald.acquisition import get_acquirer, joint_entropy
+from batchbald.acquisition.evaluation import (
+    batch_eig,
+    batch_evaluation_bald,
+    eig,
+    evaluation_bald,
+)
+from batchbald.acquisition.scores import bald, entropy
+from batchbald.errors import FewSamplesWarning, InvalidInputError, SingleSampleWarning
+
+BATCH_FUNCTIONS = {"eig": batch_eig, "evaluation_bald": batch_evaluation_bald}
+
+
+def generator(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def model_pair(num_points, num_samples, num_classes, seed=0, *, related=True):
+    """Training and evaluation log-probs; the evaluation model is a sharper, perturbed copy."""
+    gen = generator(seed)
+    base = torch.randn(num_points, 1, num_classes, generator=gen, dtype=torch.float64) * 1.5
+    spread = torch.rand(num_points, 1, 1, generator=gen, dtype=torch.float64) * 2
+    noise = torch.randn(num_points, num_samples, num_classes, generator=gen, dtype=torch.float64)
+    train = (base + spread * noise).log_softmax(-1)
+    if not related:
+        other = torch.randn(num_points, num_samples, num_classes, generator=gen).double()
+        return train, (2 * other).log_softmax(-1)
+    shrink = torch.rand(num_points, 1, 1, generator=gen, dtype=torch.float64)
+    return train, (1.3 * base + shrink * spread * noise).log_softmax(-1)
+
+
+# ---- brute force: every configuration of the batch, probability space, numpy -----------------
+
+
+def joint_probs(probs_N_K_C: np.ndarray, batch: list[int]) -> np.ndarray:
+    """p(y_A | ω_k) for every configuration of y_A: ``[C^|A|, K]``."""
+    num_classes = probs_N_K_C.shape[2]
+    rows = []
+    for labels in itertools.product(range(num_classes), repeat=len(batch)):
+        rows.append(
+            np.prod([probs_N_K_C[n, :, y] for n, y in zip(batch, labels, strict=True)], axis=0)
+        )
+    return np.array(rows).reshape(-1, probs_N_K_C.shape[1])
+
+
+def batch_value(probs_N_K_C: np.ndarray, batch: list[int], subtract_conditional: bool) -> float:
+    """H(y_A) − λ Σ_a E_ω H(y_a | ω) by enumeration."""
+    marginal = joint_probs(probs_N_K_C, batch).mean(axis=1)
+    value = -np.sum(marginal * np.log(marginal))
+    if subtract_conditional:
+        per_sample = -np.sum(probs_N_K_C * np.log(probs_N_K_C), axis=2).mean(axis=1)
+        value -= per_sample[batch].sum()
+    return float(value)
+
+
+def brute_force_greedy(train, evaluation, batch_size, subtract_conditional):
+    probs, eval_probs = train.exp().numpy(), evaluation.exp().numpy()
+    picks, scores = [], []
+    for _ in range(batch_size):
+        values = [
+            batch_value(probs, [*picks, c], subtract_conditional)
+            - batch_value(eval_probs, [*picks, c], subtract_conditional)
+            if c not in picks
+            else -np.inf
+            for c in range(probs.shape[0])
+        ]
+        picks.append(int(np.argmax(values)))
+        scores.append(values[picks[-1]])
+    return picks, scores
+
+
+# ---- per-point scores ------------------------------------------------------------------------
+
+
+def test_per_point_scores_are_differences_of_the_core_scores():
+    train, evaluation = model_pair(30, 6, 4, related=False)
+    assert torch.allclose(eig(train, evaluation), entropy(train) - entropy(evaluation), atol=0)
+    expected = bald(train) - bald(evaluation)
+    assert torch.allclose(evaluation_bald(train, evaluation), expected, atol=0)
+    assert (evaluation_bald(train, evaluation) < 0).any()  # contradicting points exist
+
+
+def test_scores_vanish_when_both_models_agree():
+    train, _ = model_pair(20, 5, 3)
+    assert torch.equal(eig(train, train), torch.zeros(20, dtype=torch.float64))
+    assert torch.equal(evaluation_bald(train, train), torch.zeros(20, dtype=torch.float64))
+    for batch_fn in BATCH_FUNCTIONS.values():
+        result = batch_fn(train, train.clone(), 4, num_samples=64)  # picks 3, 4 sampled
+        assert torch.allclose(result.scores, torch.zeros(4, dtype=torch.float64), atol=1e-12)
+
+
+def test_eig_accepts_point_estimates_without_warning():
+    train, evaluation = model_pair(10, 1, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        eig(train, evaluation)
+        batch_eig(train, evaluation, 3)
+    with pytest.warns(SingleSampleWarning):
+        evaluation_bald(train, evaluation)
+
+
+@pytest.mark.parametrize("bad_shape", [(9, 4, 3), (10, 5, 3), (10, 4, 2)], ids=["N", "K", "C"])
+@pytest.mark.parametrize("fn", [eig, evaluation_bald, batch_eig, batch_evaluation_bald])
+def test_mismatched_pools_are_rejected(fn, bad_shape):
+    train = torch.full((10, 4, 3), -math.log(3), dtype=torch.float64)
+    other = torch.full(bad_shape, -math.log(bad_shape[2]), dtype=torch.float64)
+    message = (
+        r"eval_log_probs_N_K_C must have the same shape \[N, K, C\] as log_probs_N_K_C "
+        rf"\(10, 4, 3\); got \({bad_shape[0]}, {bad_shape[1]}, {bad_shape[2]}\)"
+    )
+    args = (train, other) if fn in (eig, evaluation_bald) else (train, other, 2)
+    with pytest.raises(InvalidInputError, match=message):
+        fn(*args)
+
+
+def test_bad_eval_input_is_named_in_the_message():
+    train, evaluation = model_pair(5, 3, 3)
+    with pytest.raises(InvalidInputError, match="rows of eval_log_probs_N_K_C must be normalised"):
+        eig(train, evaluation + 1.0)
+    with pytest.raises(InvalidInputError, match="num_samples must be an int ≥ 1; got 0"):
+        batch_eig(train, evaluation, 2, num_samples=0)
+    with pytest.raises(InvalidInputError, match=r"dtype must be torch\.float32 or torch\.float64"):
+        batch_eig(train, evaluation, 2, dtype=torch.int64)
+    with pytest.raises(InvalidInputError, match="batch_size must be ≤ the pool size N = 5; got 6"):
+        batch_evaluation_bald(train, evaluation, 6)
+
+
+# ---- greedy batches ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+def test_batch_of_one_is_the_argmax_of_the_point_score(score):
+    train, evaluation = model_pair(200, 8, 5, seed=3)
+    point_scores = {"eig": eig, "evaluation_bald": evaluation_bald}[score](train, evaluation)
+    result = BATCH_FUNCTIONS[score](train, evaluation, 1)
+    assert result.indices.tolist() == [int(torch.argmax(point_scores))]
+    assert result.scores.item() == pytest.approx(point_scores.max().item(), abs=1e-12)
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+@pytest.mark.parametrize("lazy", [True, False])
+def test_exact_phase_equals_brute_force_greedy(score, lazy):
+    train, evaluation = model_pair(8, 5, 3, seed=1)
+    picks, scores = brute_force_greedy(train, evaluation, 4, score == "evaluation_bald")
+    result = BATCH_FUNCTIONS[score](train, evaluation, 4, num_samples=3**4, lazy=lazy)
+    assert result.indices.tolist() == picks
+    np.testing.assert_allclose(result.scores.numpy(), scores, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+def test_lazy_greedy_equals_full_greedy_and_prunes(score, monkeypatch):
+    train, evaluation = model_pair(400, 10, 4, seed=2)
+    scored = []
+    original = joint_entropy.conditional_entropy_sums
+
+    def counting(posterior, weights, log_probs, chunk):
+        scored.append(log_probs.shape[0])
+        return original(posterior, weights, log_probs, chunk)
+
+    monkeypatch.setattr(joint_entropy, "conditional_entropy_sums", counting)
+    lazy = BATCH_FUNCTIONS[score](train, evaluation, 5, num_samples=4**5, lazy=True)
+    lazy_count = sum(scored)
+    scored.clear()
+    full = BATCH_FUNCTIONS[score](train, evaluation, 5, num_samples=4**5, lazy=False)
+    assert lazy.indices.tolist() == full.indices.tolist()
+    torch.testing.assert_close(lazy.scores, full.scores, rtol=0, atol=1e-12)
+    full_count = sum(scored)  # full greedy scores 2·(N − n) candidates per step n ≥ 1
+    assert lazy_count < full_count / 4, (lazy_count, full_count)
+
+
+def sampled_tolerance(train, evaluation, batch, candidate, num_samples):
+    """6 standard deviations plus a bias bound for the sampled f_train(A ∪ c) − f_eval(A ∪ c).
+
+    With draws ŷ^m ~ q = p_train(y_A), t(ŷ) = −log p(ŷ) + H(y_c | ŷ) under each model,
+    r = p_eval / p_train and self-normalised weights for the evaluation model, the estimate is
+    mean(t_tr) − Σ r_m t_ev(ŷ^m) / Σ r_m. Its variance is Var_q[t_tr − r (t_ev − μ_ev)] / M to
+    first order (delta method; stratifying ω_k does not increase it when K divides M), and the
+    self-normalisation bias is −E_q[r² (t_ev − μ_ev)] / M + O(M⁻²), bounded by
+    E_q[r² |t_ev − μ_ev|] / M. All expectations are exact sums over the C^|A| labels.
+    (The conditional-entropy terms of EvaluationBALD are exact constants.)
+    """
+    terms = []
+    for probs in (train.exp().numpy(), evaluation.exp().numpy()):
+        joint_M_K = joint_probs(probs, batch)
+        marginal_M = joint_M_K.mean(axis=1)
+        conditional_M_C = joint_M_K @ probs[candidate] / joint_M_K.sum(axis=1, keepdims=True)
+        t = -np.log(marginal_M) - np.sum(conditional_M_C * np.log(conditional_M_C), axis=1)
+        terms.append((marginal_M, t))
+    (p_train, t_train), (p_eval, t_eval) = terms
+    ratio, centred = p_eval / p_train, t_eval - np.sum(p_eval * t_eval)
+    g = t_train - ratio * centred
+    variance = np.sum(p_train * g**2) - np.sum(p_train * g) ** 2
+    bias = np.sum(p_train * ratio**2 * np.abs(centred)) / num_samples
+    return 6 * math.sqrt(variance / num_samples) + bias
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sampled_phase_is_within_tolerance_of_exact(score, seed):
+    train, evaluation = model_pair(16, 5, 2, seed=10 + seed)
+    subtract = score == "evaluation_bald"
+    # M = 4000 (K = 5 divides it): exact while 2^(n+1) ≤ 4000, i.e. picks 1..11; pick 12 sampled.
+    result = BATCH_FUNCTIONS[score](
+        train, evaluation, 12, num_samples=4000, generator=generator(seed)
+    )
+    picks = result.indices.tolist()
+    exact = batch_value(train.exp().numpy(), picks, subtract) - batch_value(
+        evaluation.exp().numpy(), picks, subtract
+    )
+    tolerance = sampled_tolerance(train, evaluation, picks[:-1], picks[-1], 4000)
+    assert abs(result.scores[-1].item() - exact) < tolerance, (result.scores[-1].item(), exact)
+    assert tolerance < 0.3  # the bound is informative, not vacuous
+
+
+def test_sampled_phase_is_reproducible_with_a_generator():
+    train, evaluation = model_pair(60, 6, 4, seed=4)
+    first = batch_evaluation_bald(train, evaluation, 6, num_samples=64, generator=generator(3))
+    again = batch_evaluation_bald(train, evaluation, 6, num_samples=64, generator=generator(3))
+    assert torch.equal(first.indices, again.indices) and torch.equal(first.scores, again.scores)
+
+
+def test_few_samples_warning_in_the_sampled_phase():
+    train, evaluation = model_pair(30, 6, 3, seed=5)
+    with pytest.warns(FewSamplesWarning, match="num_samples = 9 < 10·K = 60"):
+        batch_eig(train, evaluation, 4, num_samples=9, generator=generator())
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+def test_memory_budget_does_not_change_the_result(score):
+    train, evaluation = model_pair(120, 6, 3, seed=6)
+    kwargs = {"num_samples": 200, "generator": None}
+    default = BATCH_FUNCTIONS[score](train, evaluation, 6, **{**kwargs, "generator": generator(1)})
+    small = BATCH_FUNCTIONS[score](
+        train, evaluation, 6, max_memory_bytes=60_000, **{**kwargs, "generator": generator(1)}
+    )
+    assert small.indices.tolist() == default.indices.tolist()
+    torch.testing.assert_close(small.scores, default.scores, rtol=0, atol=1e-12)
+
+
+def test_permuting_the_pool_permutes_the_picks():
+    train, evaluation = model_pair(50, 6, 3, seed=7)
+    permutation = torch.randperm(50, generator=generator(8))
+    result = batch_evaluation_bald(train, evaluation, 4, num_samples=81)
+    permuted = batch_evaluation_bald(train[permutation], evaluation[permutation], 4, num_samples=81)
+    assert permutation[permuted.indices].tolist() == result.indices.tolist()
+
+
+def test_float32_joint_maths_gives_the_same_exact_phase_picks():
+    train, evaluation = model_pair(100, 8, 4, seed=9)
+    double = batch_evaluation_bald(train, evaluation, 3, num_samples=64)
+    single = batch_evaluation_bald(
+        train.float(), evaluation.float(), 3, dtype=torch.float32, num_samples=64
+    )
+    assert single.indices.tolist() == double.indices.tolist()
+    torch.testing.assert_close(single.scores, double.scores, rtol=0, atol=1e-4)
+
+
+def test_registered_evaluation_acquirers_need_the_evaluation_model():
+    train, evaluation = model_pair(40, 6, 3, seed=11)
+    for name in ["eig", "evaluation_bald", "batch_eig", "batch_evaluation_bald", "power_eig"]:
+        acquirer = get_acquirer(name)
+        assert acquirer.needs_eval_model
+        with pytest.raises(InvalidInputError, match="needs eval_log_probs_N_K_C"):
+            acquirer(train, 3)
+        result = acquirer(train, 3, generator=generator(), eval_log_probs_N_K_C=evaluation)
+        assert len(set(result.indices.tolist())) == 3
+    direct = batch_evaluation_bald(train, evaluation, 3, num_samples=500)
+    registered = get_acquirer("batch_evaluation_bald", num_samples=500)
+    assert torch.equal(
+        registered(train, 3, eval_log_probs_N_K_C=evaluation).indices, direct.indices
+    )
+
+
+def test_power_evaluation_bald_handles_negative_scores():
+    train, evaluation = model_pair(40, 6, 3, seed=12, related=False)
+    scores = evaluation_bald(train, evaluation)
+    assert (scores < 0).sum() > 20  # many points contradict the evaluation model
+    acquirer = get_acquirer("power_evaluation_bald", coldness=8.0)
+    result = acquirer(train, 35, generator=generator(), eval_log_probs_N_K_C=evaluation)
+    assert len(set(result.indices.tolist())) == 35
+    positive = set(torch.nonzero(scores > 0).squeeze(1).tolist())
+    assert set(result.indices[: len(positive)].tolist()) == positive
