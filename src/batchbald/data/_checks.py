@@ -24,7 +24,7 @@ def check_real(
     value: Any, name: str, *, low: float = 0.0, high: float = math.inf, high_open: bool = False
 ) -> float:
     """A finite real in ``[low, high]`` (``[low, high)`` when ``high_open``)."""
-    closing = ")" if high_open else "]"
+    closing = ")" if high_open or math.isinf(high) else "]"
     expected = f"a real number in [{low:g}, {high:g}{closing}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidInputError(f"{name} must be {expected}; got {value!r}")
