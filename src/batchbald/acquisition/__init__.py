@@ -4,6 +4,10 @@ Per-point scores return float64 ``[N]``; batch rules return an :class:`Acquisiti
 :func:`get_acquirer` looks rules up by name for the loop and the CLI.
 """
 
+from batchbald.acquisition import (
+    _core_registrations,  # noqa: F401  (fills the registry)
+    _report_registrations,  # noqa: F401  (report's acquirers)
+)
 from batchbald.acquisition.batchbald import batchbald
 from batchbald.acquisition.evaluation import (
     batch_eig,
@@ -28,9 +32,6 @@ from batchbald.acquisition.stochastic import (
     thompson_bald,
     uniform_top_bald,
 )
-
-from batchbald.acquisition import _core_registrations  # noqa: E402, F401  (fills the registry)
-from batchbald.acquisition import _report_registrations  # noqa: E402, F401  (report's acquirers)
 
 __all__ = [
     "Acquirer",

@@ -24,7 +24,7 @@ def map_rows(
     *,
     max_elements: int = DEFAULT_CHUNK_ELEMENTS,
 ) -> torch.Tensor:
-    """Apply ``fn`` (``[n, ...] -> [n]``) to row slices of ``tensor_N_`` and concatenate.
+    """Apply ``fn`` (``[n, ...] -> [n, ...]``) to row slices of ``tensor_N_`` and concatenate.
 
     Every row is computed by the same ``fn`` on the same values, so the result does not depend
     on ``max_elements`` beyond floating-point reduction order inside ``fn`` (which only

@@ -15,7 +15,7 @@ import torch
 from batchbald.acquisition._chunks import map_rows
 from batchbald.errors import InvalidInputError, SingleSampleWarning
 
-# Largest |logsumexp_C - 0| accepted for a row of log-probabilities. float32 softmax outputs
+# Largest |Σ_c exp(log p) - 1| accepted for a row of log-probabilities. float32 softmax outputs
 # of a CNN deviate by ~1e-7; 1e-3 rejects logits and unnormalised scores with a wide margin.
 NORMALISATION_TOLERANCE = 1e-3
 
@@ -40,12 +40,16 @@ def check_log_probs(
     """Validate pool log-probabilities and return them as a floating tensor ``[N, K, C]``.
 
     Checks: 3-D, floating dtype, non-empty pool, K ≥ 1, C ≥ 2, no NaN, no +inf, and every row
-    normalised over C (logsumexp ≈ 0). ``-inf`` (probability 0) is allowed.
+    normalised over C (Σ_c exp ≈ 1). ``-inf`` (probability 0) is allowed.
     Warns with :class:`SingleSampleWarning` when K = 1 and ``warn_single_sample``.
     """
     tensor = as_tensor(log_probs_N_K_C, name)
     if tensor.dim() != 3:
-        hint = " If you have a single model, add a K axis with .unsqueeze(1)." if tensor.dim() == 2 else ""
+        hint = (
+            " If you have a single model, add a K axis with .unsqueeze(1)."
+            if tensor.dim() == 2
+            else ""
+        )
         raise InvalidInputError(
             f"{name} must be 3-D [N, K, C] (pool points, posterior samples, classes); "
             f"got shape {tuple(tensor.shape)}.{hint}"
@@ -76,7 +80,7 @@ def check_log_probs(
     deviation = _max_normalisation_deviation(tensor)
     if not deviation <= NORMALISATION_TOLERANCE:
         raise InvalidInputError(
-            f"rows of {name} must be normalised (logsumexp over C ≈ 0, tolerance "
+            f"rows of {name} must be normalised (probabilities summing to 1 over C, tolerance "
             f"{NORMALISATION_TOLERANCE:g}); the largest deviation is {deviation:.3g} — "
             "did you pass logits or probabilities? apply log_softmax"
         )
@@ -91,9 +95,13 @@ def check_log_probs(
 
 
 def _max_normalisation_deviation(tensor_N_K_C: torch.Tensor) -> float:
-    """max |logsumexp_C| in float64, computed in slices so memory stays bounded for any N."""
+    """max_n,k |Σ_c p - 1| in the input dtype, in slices so memory stays bounded for any N.
+
+    Overflowing rows (logits ≫ 0) give inf, which is reported as such.
+    """
+
     def deviation_n(chunk: torch.Tensor) -> torch.Tensor:
-        return torch.logsumexp(chunk.double(), dim=-1).abs().amax(dim=-1)
+        return (chunk.exp().sum(dim=-1) - 1.0).abs().amax(dim=-1).double()
 
     return map_rows(deviation_n, tensor_N_K_C).max().item()
 
@@ -154,7 +162,9 @@ def check_memory_budget(max_memory_bytes: Any, name: str = "max_memory_bytes") -
     ):
         raise InvalidInputError(f"{name} must be a number of bytes; got {max_memory_bytes!r}")
     if not math.isfinite(max_memory_bytes) or max_memory_bytes <= 0:
-        raise InvalidInputError(f"{name} must be a positive number of bytes; got {max_memory_bytes!r}")
+        raise InvalidInputError(
+            f"{name} must be a positive number of bytes; got {max_memory_bytes!r}"
+        )
     return int(max_memory_bytes)
 
 

@@ -37,7 +37,7 @@ from batchbald.acquisition._validation import (
     check_positive_int,
 )
 from batchbald.acquisition.result import AcquisitionResult
-from batchbald.acquisition.scores import bald, conditional_entropy
+from batchbald.acquisition.scores import bald_and_conditional_entropy
 from batchbald.errors import (
     FewSamplesWarning,
     InvalidInputError,
@@ -104,8 +104,8 @@ def batchbald(
     generator = check_generator(generator)
     dtype = _check_dtype(dtype)
 
-    conditional_entropy_N = conditional_entropy(log_probs)
-    bound_N = bald(log_probs)  # Δ(c | ∅), the first upper bounds
+    # Δ(c | ∅) = BALD(c): the first upper bounds.
+    bound_N, conditional_entropy_N = bald_and_conditional_entropy(log_probs)
     available_N = torch.ones(num_points, dtype=torch.bool, device=log_probs.device)
     configs = je.empty_configurations(num_posterior, dtype=dtype, device=log_probs.device)
     picks: list[int] = []

@@ -15,7 +15,7 @@ where p(y | ŷ^m, x_n) = Σ_k p(ω_k | ŷ^m) p(y | x_n, ω_k) and p(ω_k | ŷ^m)
     M draws ŷ^m ~ q(y_A):      w_m = p(ŷ^m) / (M q(ŷ^m))         (importance sampling),
 
 so with q = p (BatchBALD, Kirsch et al. 2019, appendix C) w_m = 1/M. The candidate term of (★) for
-all candidates is one GEMM per chunk, ``posterior_M_K @ probs_K_(n·C)``, then an xlogy reduction.
+all candidates is one GEMM per chunk, ``posterior_M_K @ probs_K_(n·C)``, then an entropy reduction.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ def sample_configurations(
     Each draw picks a posterior sample ω_k, then labels ŷ_i ~ p(y_i | x_i, ω_k) independently.
     The ω_k are stratified: every k is used ⌊M/K⌋ times and the remaining M mod K draws pick
     k uniformly without replacement, which lowers the variance at no cost. The weights are 1/M
-    (proposal = predictive; see the module docstring).
+    (proposal = predictive; see the module docstring); repeated draws are merged into one
+    configuration of weight count/M, so ``num_configurations`` of the result can be < M.
 
     Args:
         log_probs_A_K_C: the batch's log-probabilities, ``[A, K, C]``, A ≥ 1.
@@ -184,9 +185,12 @@ def sample_configurations(
             .squeeze(1)
             .clamp_(max=num_classes - 1)
         )
+    # Identical draws contribute identical terms: keep each distinct configuration once with
+    # weight count/M. The estimate is unchanged; the GEMMs shrink when the predictive is peaked.
+    labels, counts = torch.unique(labels, dim=0, return_counts=True)
     log_joint = _log_joint_of_labels(log_probs_A_K_C, labels, dtype)
     log_proposal = torch.logsumexp(log_joint, dim=1) - math.log(num_samples)
-    log_weights = torch.full_like(log_proposal, -math.log(num_configurations))
+    log_weights = counts.to(dtype).log_() - math.log(num_configurations)
     return LabelConfigurations(labels, log_joint, log_weights, log_proposal)
 
 
@@ -207,9 +211,14 @@ def rescore(configs: LabelConfigurations, log_probs_A_K_C: torch.Tensor) -> Labe
     log_marginal = torch.logsumexp(log_joint, dim=1) - math.log(log_joint.shape[1])
     if configs.exact:
         return LabelConfigurations(configs.labels_M_A, log_joint, log_marginal, None)
-    num_configurations = configs.num_configurations
-    log_weights = log_marginal - configs.log_proposal_M - math.log(num_configurations)
+    # w_m = p_other(ŷ^m) / q(ŷ^m) · (count_m / M), and count_m / M is the current weight.
+    log_weights = configs.log_weights_M + log_marginal - configs.log_proposal_M
     return LabelConfigurations(configs.labels_M_A, log_joint, log_weights, configs.log_proposal_M)
+
+
+# Preferred size of each [M, n·C] temporary: large enough for an efficient GEMM, small enough to
+# stay in the last-level cache's neighbourhood and to avoid page faults on fresh allocations.
+PREFERRED_BUFFER_BYTES = 64 * 2**20
 
 
 def candidate_chunk_size(
@@ -219,24 +228,23 @@ def candidate_chunk_size(
     itemsize: int,
     max_memory_bytes: int,
 ) -> int:
-    """How many candidates fit the budget in :func:`joint_entropies_with_candidates`.
+    """How many candidates one GEMM of :func:`conditional_entropy_sums` scores within the budget.
 
-    Per candidate: two ``[M, C]`` buffers (conditional probabilities and their xlogy) and the
-    candidate's ``[K, C]`` probabilities (twice: float copy and transposed copy). Fixed: the
-    ``[M, K]`` posterior and ``[M]`` weights. Raises when even one candidate does not fit.
+    Per candidate: two ``[M, C]`` buffers (conditional probabilities and their entropy terms) and
+    the candidate's ``[K, C]`` probabilities (input-dtype copy, compute-dtype copy, transposed
+    copy). Fixed: the ``[M, K]`` posterior and ``[M]`` weights. Raises when even one candidate
+    does not fit.
     """
     fixed = itemsize * (num_configurations * num_samples + 2 * num_configurations)
-    per_candidate = (
-        itemsize * num_classes * (2 * num_configurations + 2 * num_samples)
-        + 4 * num_samples * num_classes
-    )
+    per_candidate = itemsize * num_classes * (2 * num_configurations + 3 * num_samples)
     if fixed + per_candidate > max_memory_bytes:
         raise InvalidInputError(
             f"max_memory_bytes must be at least {fixed + per_candidate} bytes for M = "
             f"{num_configurations} configurations, K = {num_samples}, C = {num_classes}; got "
             f"{max_memory_bytes}. Raise the budget or lower num_samples."
         )
-    return max(1, (max_memory_bytes - fixed) // per_candidate)
+    preferred = PREFERRED_BUFFER_BYTES // (itemsize * num_classes * num_configurations)
+    return int(max(1, min((max_memory_bytes - fixed) // per_candidate, preferred)))
 
 
 def conditional_entropy_sums(
@@ -257,20 +265,26 @@ def conditional_entropy_sums(
         float64 ``[N]``.
     """
     dtype = posterior_M_K.dtype
-    tiny = torch.finfo(dtype).tiny
+    num_configs = posterior_M_K.shape[0]
     num_points, num_samples, num_classes = log_probs_N_K_C.shape
+    chunk_size = min(chunk_size, num_points)
+    # Two flat buffers reused by every chunk (views of their prefix for the last, shorter one).
+    conditional_flat = posterior_M_K.new_empty(num_configs * chunk_size * num_classes)
+    entropy_flat = torch.empty_like(conditional_flat)
     out = torch.empty(num_points, dtype=torch.float64, device=posterior_M_K.device)
     for start in range(0, num_points, chunk_size):
         stop = min(start + chunk_size, num_points)
+        size = num_configs * (stop - start) * num_classes
+        conditional_M_nC = conditional_flat[:size].view(num_configs, -1)
+        entropy_M_nC = entropy_flat[:size].view(num_configs, -1)
         # [n, K, C] -> [K, n, C] -> [K, n·C]: one GEMM scores the whole chunk.
         probs_K_nC = (
             log_probs_N_K_C[start:stop].to(dtype).exp_().transpose(0, 1).reshape(num_samples, -1)
         )
-        conditional_M_nC = posterior_M_K @ probs_K_nC
-        # xlogy: p log p with p = 0 -> 0 (clamping to tiny keeps log finite, 0 · log tiny = 0).
-        plogp_M_nC = conditional_M_nC.clamp_min(tiny).log_().mul_(conditional_M_nC)
+        torch.mm(posterior_M_K, probs_K_nC, out=conditional_M_nC)
+        torch.special.entr(conditional_M_nC, out=entropy_M_nC)  # -p log p, 0 at p = 0
         out[start:stop] = (
-            -(weights_M @ plogp_M_nC).view(stop - start, num_classes).sum(dim=1).double()
+            (weights_M @ entropy_M_nC).view(stop - start, num_classes).sum(dim=1).double()
         )
     return out
 

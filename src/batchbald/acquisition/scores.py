@@ -61,13 +61,22 @@ def _conditional_entropy_n(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
     return entropy_from_log_probs(chunk_n_K_C.double()).mean(dim=1)
 
 
-def _bald_n(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
+def _bald_and_conditional_entropy_n(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
+    """``[n, K, C] -> [n, 2]``: BALD and E_ω H[y|x,ω] from one exp pass."""
     log_probs = chunk_n_K_C.double()
     probs = log_probs.exp()
     expected = entropy_from_log_probs(log_probs, probs).mean(dim=1)
     mean_probs = probs.mean(dim=1)
     predictive = entropy_from_log_probs(mean_probs.log(), mean_probs)
-    return predictive - expected
+    return torch.stack([predictive - expected, expected], dim=1)
+
+
+def bald_and_conditional_entropy(
+    log_probs_N_K_C: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BALD (clamped at 0) and E_ω H[y|x,ω], float64 ``[N]`` each, for validated input."""
+    both_N_2 = map_rows(_bald_and_conditional_entropy_n, log_probs_N_K_C)
+    return both_N_2[:, 0].clamp_(min=0.0), both_N_2[:, 1].clamp_(min=0.0)
 
 
 def entropy(log_probs_N_K_C: Any) -> torch.Tensor:
@@ -111,8 +120,7 @@ def bald(log_probs_N_K_C: Any) -> torch.Tensor:
     Returns:
         float64 ``[N]``, in nats, between 0 and min(log C, log K).
     """
-    log_probs = check_log_probs(log_probs_N_K_C)
-    return map_rows(_bald_n, log_probs).clamp_(min=0.0)
+    return bald_and_conditional_entropy(check_log_probs(log_probs_N_K_C))[0]
 
 
 def variation_ratios(log_probs_N_K_C: Any) -> torch.Tensor:
