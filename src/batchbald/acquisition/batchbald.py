@@ -128,30 +128,31 @@ def batchbald(
             max_memory_bytes,
             step,
         )
-        batch_mi = (
-            configs.entropy() - batch_conditional_entropy
-        )  # I(y_A; ω) under this step's draws
+        # I(y_A; ω) estimated with this step's configurations.
+        batch_mi = configs.entropy() - batch_conditional_entropy
         picks.append(pick)
         available_N[pick] = False
         batch_conditional_entropy += float(conditional_entropy_N[pick])
         cumulative.append(max(batch_mi + gain, 0.0))
-        if (
-            not saturation_warned
-            and cumulative[-1] > SATURATION_FRACTION * math.log(num_posterior) > 0
-        ):
+        ceiling = math.log(num_posterior)
+        if not saturation_warned and cumulative[-1] > SATURATION_FRACTION * ceiling > 0:
             saturation_warned = True
-            warnings.warn(
-                f"BatchBALD's joint mutual information estimate reached {cumulative[-1]:.3f} nats at "
-                f"pick {step + 1} of {batch_size}, over {SATURATION_FRACTION:.0%} of its ceiling "
-                f"log K = {math.log(num_posterior):.3f} (K = {num_posterior} posterior samples): "
-                "later picks are dominated by estimation noise. Use more posterior samples.",
-                JointMutualInformationSaturationWarning,
-                stacklevel=2,
-            )
+            _warn_saturation(cumulative[-1], step + 1, batch_size, num_posterior)
     device = log_probs.device
     return AcquisitionResult(
         indices=torch.tensor(picks, dtype=torch.long, device=device),
         scores=torch.tensor(cumulative, dtype=torch.float64, device=device),
+    )
+
+
+def _warn_saturation(value: float, pick: int, batch_size: int, num_posterior: int) -> None:
+    warnings.warn(
+        f"BatchBALD's joint mutual information estimate reached {value:.3f} nats at pick "
+        f"{pick} of {batch_size}, over {SATURATION_FRACTION:.0%} of its ceiling "
+        f"log K = {math.log(num_posterior):.3f} (K = {num_posterior} posterior samples): "
+        "later picks are dominated by estimation noise. Use more posterior samples.",
+        JointMutualInformationSaturationWarning,
+        stacklevel=3,
     )
 
 
