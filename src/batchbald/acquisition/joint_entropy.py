@@ -279,7 +279,9 @@ def conditional_entropy_sums(
         entropy_M_nC = entropy_flat[:size].view(num_configs, -1)
         # [n, K, C] -> [K, n, C] -> [K, n·C]: one GEMM scores the whole chunk.
         probs_K_nC = (
-            log_probs_N_K_C[start:stop].to(dtype).exp_().transpose(0, 1).reshape(num_samples, -1)
+            torch.exp(log_probs_N_K_C[start:stop].to(dtype))
+            .transpose(0, 1)
+            .reshape(num_samples, -1)
         )
         torch.mm(posterior_M_K, probs_K_nC, out=conditional_M_nC)
         torch.special.entr(conditional_M_nC, out=entropy_M_nC)  # -p log p, 0 at p = 0
