@@ -46,7 +46,8 @@ class ImageData:
             Default zeros.
 
     The metadata arguments may be omitted (None); after construction they are never None.
-    Tensors are shared, never modified in place by the library.
+    Tensors are shared, never modified in place by the library. Note that
+    ``dataclasses.replace(data, labels=x)`` keeps the old ``oracle_labels``: pass both.
     """
 
     inputs: torch.Tensor
