@@ -19,9 +19,18 @@ from batchbald.data import (
     resolve_data_dir,
     write_idx,
 )
+from batchbald.data.fetch import locate_files
 from batchbald.errors import DataError, InvalidInputError, UnknownNameError
 
-from .conftest import FakeOpener, checksums_of, tiny_arrays, unique_name, write_dataset
+from .conftest import (
+    MNIST_FILES,
+    SHARED_MNIST,
+    FakeOpener,
+    checksums_of,
+    tiny_arrays,
+    unique_name,
+    write_dataset,
+)
 
 
 def expected_inputs(images: np.ndarray, mean: float, std: float) -> torch.Tensor:
@@ -262,3 +271,30 @@ def test_builtin_specs_follow_the_protocol() -> None:
     # A replaced spec keeps the dataclass contract (frozen).
     with pytest.raises(dataclasses.FrozenInstanceError):
         mnist.mean = 0.0  # type: ignore[misc]
+
+
+@pytest.mark.skipif(not (SHARED_MNIST / "mnist").is_dir(), reason="shared MNIST absent")
+def test_builtin_mnist_downloads_from_its_mirror_with_real_checksums(tmp_path: Path) -> None:
+    spec = get_dataset_spec("mnist")
+    served = {
+        "https://ossci-datasets.s3.amazonaws.com/mnist/" + name: (
+            SHARED_MNIST / "mnist" / name
+        ).read_bytes()
+        for name in MNIST_FILES.values()
+    }
+    opener = FakeOpener(served)
+    paths = locate_files(spec, tmp_path, download=True, opener=opener)
+    assert sorted(opener.calls) == sorted(served)
+    assert {p.parent for p in paths.values()} == {tmp_path / "mnist"}
+
+
+def test_builtin_fashion_mnist_rejects_wrong_bytes(tmp_path: Path) -> None:
+    base = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+    opener = FakeOpener({base + name: b"not fashion" for name in MNIST_FILES.values()})
+    with pytest.raises(DataError) as info:
+        load_dataset("fashion_mnist", data_dir=tmp_path, opener=opener)
+    message = str(info.value)
+    assert "missing 4 file(s)" in message
+    assert "checksum mismatch: expected md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d" in message
+    assert "raw.githubusercontent.com/zalandoresearch/fashion-mnist" in message
+    assert not any((tmp_path / "fashion_mnist").iterdir())
