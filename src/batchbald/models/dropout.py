@@ -106,7 +106,10 @@ class _ConsistentDropout(nn.Module):
         feature_shape = tuple(x.shape[1:])
         if self.training:
             shape = (x.shape[0], *self.mask_shape(feature_shape))
-            return x * self._draw(shape, generator=generator, device=x.device).to(x.dtype)
+            # Drawn on the generator's device, so a CPU generator gives the same masks anywhere.
+            source = generator.device if generator is not None else x.device
+            mask = self._draw(shape, generator=generator, device=source)
+            return x * mask.to(device=x.device, dtype=x.dtype)
         if self._num_samples is not None and self._num_samples != k:
             raise InvalidInputError(
                 f"{type(self).__name__} masks were prepared for k = {self._num_samples}; "

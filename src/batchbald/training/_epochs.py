@@ -1,0 +1,63 @@
+"""Fixed-length epochs drawn from a small set, and one optimisation pass over them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["PermutationStream", "run_epoch"]
+
+
+class PermutationStream:
+    """Indices ``0..n-1`` as an endless concatenation of independent random permutations.
+
+    Args:
+        n: size of the set (≥ 1).
+        generator: source of the permutations.
+    """
+
+    def __init__(self, n: int, *, generator: torch.Generator | None) -> None:
+        self.n = n
+        self.generator = generator
+        self._buffer = torch.empty(0, dtype=torch.long)
+
+    def take(self, count: int) -> torch.Tensor:
+        """The next ``count`` indices (int64, CPU)."""
+        parts = [self._buffer]
+        available = self._buffer.numel()
+        while available < count:
+            permutation = torch.randperm(self.n, generator=self.generator)
+            parts.append(permutation)
+            available += self.n
+        stream = torch.cat(parts)
+        self._buffer = stream[count:]
+        return stream[:count]
+
+
+def run_epoch(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    indices: torch.Tensor,
+    batch_size: int,
+    batch_loss: Callable[[torch.Tensor], torch.Tensor],
+) -> float:
+    """One pass of optimiser steps over ``indices`` in batches; returns the mean loss.
+
+    Args:
+        model: put in training mode.
+        optimizer: stepped once per batch.
+        indices: int64 ``[E]`` example indices, in order.
+        batch_size: examples per step (the last batch may be smaller).
+        batch_loss: maps a batch of indices ``[b]`` to the scalar mean loss of that batch.
+    """
+    model.train()
+    total, count = 0.0, 0
+    for batch in indices.split(batch_size):
+        optimizer.zero_grad(set_to_none=True)
+        loss = batch_loss(batch)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * batch.numel()
+        count += batch.numel()
+    return total / max(count, 1)

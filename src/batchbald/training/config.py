@@ -1,0 +1,85 @@
+"""Training hyperparameters (PROTOCOL.md §1 "Training"; §2 for the PowerEvaluationBALD regime)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from batchbald.errors import ConfigError
+
+__all__ = ["EARLY_STOPPING_METRICS", "TrainingConfig"]
+
+EARLY_STOPPING_METRICS = ("accuracy", "nll")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How one model is trained at one acquisition step. Defaults: the BatchBALD MNIST regime.
+
+    Attributes:
+        lr: Adam learning rate (betas 0.9, 0.999).
+        batch_size: examples per optimiser step.
+        epoch_size: examples per "epoch", however small the labelled set. Examples come from an
+            endless stream of independent random permutations of the set (every point appears
+            equally often up to ±1 over a run, never twice in a row within one permutation);
+            an epoch takes the next ``epoch_size`` of them. 5,056 for MNIST (20,224 EMNIST,
+            24,576 in the PowerEvaluationBALD report).
+        max_epochs: upper bound on epochs (30 MNIST; 40 Repeated-MNIST/EMNIST; 10 report).
+        patience: stop after this many epochs without strict improvement of the validation
+            metric; the best weights are restored.
+        early_stopping: "accuracy" (BatchBALD) or "nll" (PowerEvaluationBALD report).
+        weight_decay: Adam's (coupled, L2) weight decay; 0 in BatchBALD, 5e-4 in the report.
+        validation_samples: MC dropout samples for validation; 0 means dropout off (the
+            deterministic network, as the BatchBALD paper validates); 4 in the report.
+        device: torch device string for training ("cpu", "cuda", "cuda:1", ...).
+    """
+
+    lr: float = 1e-3
+    batch_size: int = 64
+    epoch_size: int = 5056
+    max_epochs: int = 30
+    patience: int = 3
+    early_stopping: str = "accuracy"
+    weight_decay: float = 0.0
+    validation_samples: int = 0
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if not (_is_number(self.lr) and self.lr > 0):
+            raise ConfigError(f"TrainingConfig.lr must be a finite number > 0; got {self.lr!r}")
+        for name in ("batch_size", "epoch_size", "max_epochs", "patience"):
+            value = getattr(self, name)
+            if not (_is_int(value) and value >= 1):
+                raise ConfigError(f"TrainingConfig.{name} must be an int ≥ 1; got {value!r}")
+        if self.early_stopping not in EARLY_STOPPING_METRICS:
+            raise ConfigError(
+                "TrainingConfig.early_stopping must be one of "
+                f"{', '.join(EARLY_STOPPING_METRICS)}; got {self.early_stopping!r}"
+            )
+        if not (_is_number(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(
+                "TrainingConfig.weight_decay must be a finite number ≥ 0; "
+                f"got {self.weight_decay!r}"
+            )
+        if not (_is_int(self.validation_samples) and self.validation_samples >= 0):
+            raise ConfigError(
+                "TrainingConfig.validation_samples must be an int ≥ 0 (0 = dropout off); "
+                f"got {self.validation_samples!r}"
+            )
+        try:
+            torch.device(self.device)
+        except (RuntimeError, TypeError) as error:
+            raise ConfigError(
+                f"TrainingConfig.device must be a torch device string such as 'cpu' or 'cuda'; "
+                f"got {self.device!r}"
+            ) from error

@@ -1,0 +1,158 @@
+"""Training one model from scratch with fixed-length epochs and early stopping (PROTOCOL.md §1)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from batchbald.data import ImageData
+from batchbald.errors import InvalidInputError
+from batchbald.models import BayesianModule
+from batchbald.training._epochs import PermutationStream, run_epoch
+from batchbald.training.config import TrainingConfig
+from batchbald.training.evaluate import evaluate
+
+__all__ = ["EpochRecord", "TrainingResult", "train_model"]
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch: mean training NLL and the validation metrics after it (epochs count from 1)."""
+
+    epoch: int
+    train_loss: float
+    val_accuracy: float
+    val_nll: float
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What :func:`train_model` returns.
+
+    Attributes:
+        model: the trained model with the best epoch's weights, in eval mode.
+        epochs_trained: epochs run before stopping.
+        best_epoch: epoch whose weights were restored (the distillation length in §2).
+        best_metric: its validation metric (accuracy or NLL, see ``metric``).
+        metric: "accuracy" or "nll".
+        history: one :class:`EpochRecord` per epoch.
+        wall_time_s: seconds spent in :func:`train_model`.
+    """
+
+    model: BayesianModule
+    epochs_trained: int
+    best_epoch: int
+    best_metric: float
+    metric: str
+    history: tuple[EpochRecord, ...]
+    wall_time_s: float
+
+    @property
+    def best_record(self) -> EpochRecord:
+        """The :class:`EpochRecord` of the restored (best) epoch."""
+        return self.history[self.best_epoch - 1]
+
+
+def check_dataset(data: object, name: str) -> ImageData:
+    """Validate a non-empty :class:`ImageData` argument."""
+    if not isinstance(data, ImageData):
+        raise InvalidInputError(f"{name} must be a batchbald.data.ImageData; got {type(data)}")
+    if len(data) == 0:
+        raise InvalidInputError(f"{name} must hold at least one labelled point; got 0")
+    return data
+
+
+def check_model(model: object) -> BayesianModule:
+    """Validate a :class:`BayesianModule` argument."""
+    if not isinstance(model, BayesianModule):
+        raise InvalidInputError(
+            f"model must be a batchbald.models.BayesianModule; got {type(model).__name__}"
+        )
+    return model
+
+
+def _improved(value: float, best: float | None, metric: str) -> bool:
+    if best is None:
+        return True
+    return value > best if metric == "accuracy" else value < best
+
+
+def train_model(
+    model: BayesianModule,
+    train: ImageData,
+    validation: ImageData,
+    config: TrainingConfig,
+    *,
+    generator: torch.Generator | None = None,
+    on_epoch: Callable[[EpochRecord], object] | None = None,
+) -> TrainingResult:
+    """Train a freshly initialised model with Adam, fixed-length epochs and early stopping.
+
+    After every epoch the model is validated (``config.validation_samples`` MC samples, 0 =
+    dropout off); training stops once the metric has not strictly improved for
+    ``config.patience`` epochs or after ``config.max_epochs``; the best weights are restored.
+
+    Args:
+        model: built and initialised by the caller (seed its init through its ``generator``);
+            moved to ``config.device`` and trained in place.
+        train: the labelled set (any size ≥ 1).
+        validation: the validation set (≥ 1 point).
+        config: hyperparameters.
+        generator: source of the epoch permutations, training dropout masks and validation
+            masks; the same generator state gives identical weights on CPU.
+        on_epoch: called with each :class:`EpochRecord` (progress reporting).
+
+    Returns:
+        :class:`TrainingResult`.
+    """
+    check_model(model)
+    check_dataset(train, "train")
+    check_dataset(validation, "validation")
+    if not isinstance(config, TrainingConfig):
+        raise InvalidInputError(f"config must be a TrainingConfig; got {type(config).__name__}")
+    start = time.perf_counter()
+    device = torch.device(config.device)
+    model.to(device)
+    inputs, labels = train.inputs.to(device), train.labels.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    stream = PermutationStream(len(train), generator=generator)
+
+    def batch_loss(batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(device)
+        log_probs_B_C = model(inputs[batch], 1, generator=generator).squeeze(1)
+        return F.nll_loss(log_probs_B_C, labels[batch])
+
+    history: list[EpochRecord] = []
+    best_metric: float | None = None
+    best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
+    for epoch in range(1, config.max_epochs + 1):
+        loss = run_epoch(
+            model, optimizer, stream.take(config.epoch_size), config.batch_size, batch_loss
+        )
+        scores = evaluate(model, validation, config.validation_samples, generator=generator)
+        record = EpochRecord(epoch, loss, scores.accuracy, scores.nll)
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        value = scores.accuracy if config.early_stopping == "accuracy" else scores.nll
+        if _improved(value, best_metric, config.early_stopping):
+            best_metric, best_epoch = value, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        elif epoch - best_epoch >= config.patience:
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    return TrainingResult(
+        model=model,
+        epochs_trained=len(history),
+        best_epoch=best_epoch,
+        best_metric=float(best_metric if best_metric is not None else float("nan")),
+        metric=config.early_stopping,
+        history=tuple(history),
+        wall_time_s=time.perf_counter() - start,
+    )
