@@ -12,6 +12,7 @@ import torch
 from batchbald.acquisition import bald, entropy, get_acquirer, top_k
 from batchbald.acquisition.stochastic import (
     POWER_EPSILON,
+    points_at_ranks,
     stochastic_acquirer,
     stochastic_batch,
     thompson_bald,
@@ -99,6 +100,29 @@ def test_huge_coldness_is_top_k_without_overflow(mode, coldness):
     expected = top_k(scores, 10)
     assert result.indices.tolist() == expected.indices.tolist()
     assert torch.equal(result.scores, expected.scores)
+
+
+@pytest.mark.parametrize(
+    "kind", ["uniform", "few_values", "all_equal", "signed_zeros_and_extremes", "narrow"]
+)
+def test_points_at_ranks_equals_a_stable_descending_sort(kind):
+    gen = generator(21)
+    for _ in range(3):  # pools from 2^17 points use the bucketed path
+        num_points = int(torch.randint(2**17, 2**17 + 5000, (1,), generator=gen))
+        if kind == "uniform":
+            scores = torch.rand(num_points, generator=gen, dtype=torch.float64)
+        elif kind == "few_values":
+            scores = torch.randint(-2, 3, (num_points,), generator=gen).double()
+        elif kind == "all_equal":
+            scores = torch.full((num_points,), 0.25, dtype=torch.float64)
+        elif kind == "signed_zeros_and_extremes":
+            scores = torch.randn(num_points, generator=gen, dtype=torch.float64) * 1e300
+            scores[::7], scores[::5], scores[::11] = -0.0, 0.0, -1e-310
+        else:
+            scores = 0.3 + 1e-9 * torch.randn(num_points, generator=gen, dtype=torch.float64)
+        ranks = torch.randperm(num_points, generator=gen)[: min(num_points, 100)] + 1
+        expected = torch.sort(scores, descending=True, stable=True).indices[ranks - 1]
+        assert torch.equal(points_at_ranks(scores, ranks), expected)
 
 
 def test_power_mode_clamps_non_positive_scores():

@@ -46,6 +46,7 @@ from batchbald.errors import InvalidInputError
 __all__ = [
     "POWER_EPSILON",
     "STOCHASTIC_MODES",
+    "points_at_ranks",
     "stochastic_acquirer",
     "stochastic_batch",
     "thompson_bald",
@@ -88,22 +89,47 @@ def log_weights(scores_N: torch.Tensor, mode: str) -> torch.Tensor:
 
     Args:
         scores_N: float64 ``[N]`` finite scores.
-        mode: ``"power"`` (log max(s, ε)), ``"softmax"`` (s) or ``"softrank"`` (-log rank).
+        mode: ``"power"`` (log max(s, ε)) or ``"softmax"`` (s). Softrank works in rank space
+            (see :func:`stochastic_batch`).
 
     Returns:
         float64 ``[N]`` on the scores' device.
     """
     if mode == "power":
         return scores_N.clamp(min=POWER_EPSILON).log()
-    if mode == "softmax":
-        return scores_N.clone()
-    # Rank 1 is the highest score; ties are ranked by index (a stable sort), as in top_k.
-    order_N = torch.sort(scores_N, descending=True, stable=True).indices
-    ranks_N = torch.empty_like(scores_N)
-    ranks_N[order_N] = torch.arange(
-        1, scores_N.numel() + 1, dtype=scores_N.dtype, device=order_N.device
-    )
-    return -ranks_N.log()
+    return scores_N.clone()
+
+
+def points_at_ranks(scores_N: torch.Tensor, ranks_b: torch.Tensor) -> torch.Tensor:
+    """Pool indices holding the given 1-based ranks (rank 1 = highest score, ties by index).
+
+    Equal to ``torch.sort(scores_N, descending=True, stable=True).indices[ranks_b - 1]`` without
+    sorting the pool: scores (float64) are bucketed by the top 20 bits of an order-preserving
+    integer image of their bit pattern (sign, exponent, 8 mantissa bits: log-spaced buckets,
+    which suits skewed score distributions), and only buckets holding a requested rank are
+    sorted. Buckets are value ranges, so equal scores share a bucket and the order across buckets
+    is the order of the values. Worst case (all scores in a few buckets): a full sort. Pools
+    under 2^17 points are simply sorted (cheaper than the 2^20-bucket histogram).
+    """
+    if scores_N.numel() < 2**17:
+        return torch.sort(scores_N, descending=True, stable=True).indices[ranks_b - 1]
+    bits_N = (scores_N + 0.0).view(torch.int64)  # + 0.0 turns -0.0 into +0.0
+    # Negative floats: flip the magnitude bits so that the signed integers order like the floats.
+    keys_N = torch.where(bits_N < 0, bits_N ^ 0x7FFFFFFFFFFFFFFF, bits_N)
+    bucket_N = (keys_N >> 44) + 2**19  # in [0, 2^20), higher bucket = higher scores
+    counts_B = torch.bincount(bucket_N, minlength=2**20)
+    at_or_above_B = counts_B.flip(0).cumsum(0).flip(0)  # points in bucket ≥ j (non-increasing)
+    # The bucket of rank r is the last j with at_or_above[j] ≥ r.
+    bucket_b = at_or_above_B.numel() - torch.searchsorted(at_or_above_B.flip(0), ranks_b) - 1
+    needed_B = torch.zeros_like(counts_B, dtype=torch.bool)
+    needed_B[bucket_b] = True
+    members = torch.nonzero(needed_B[bucket_N]).squeeze(1)  # index order
+    members = members[torch.sort(scores_N[members], descending=True, stable=True).indices]
+    # A bucket's members form one block of ``members``; it starts after the members of the
+    # needed buckets above it, and its k-th member has global rank (points above) + k + 1.
+    block_start_b = torch.searchsorted(-bucket_N[members], -bucket_b)
+    above_b = at_or_above_B[bucket_b] - counts_B[bucket_b]
+    return members[block_start_b + ranks_b - above_b - 1]
 
 
 def gumbel_noise(
@@ -155,11 +181,20 @@ def stochastic_batch(
     coldness = check_coldness(coldness)
     generator = check_generator(generator)
     if math.isinf(coldness):
-        return top_k(scores, batch_size)
+        indices = _top_indices(scores, batch_size)  # exactly top_k, without a full sort
+        return AcquisitionResult(indices=indices, scores=scores[indices])
     keys_N = gumbel_noise(scores.numel(), generator=generator, device=scores.device)
-    if coldness > 0:
+    if coldness == 0:
+        indices = _top_indices(keys_N, batch_size)
+    elif mode == "softrank":
+        # Gumbel-top-k over ranks (p_r ∝ r^-β; the noise is i.i.d., so attaching it to ranks
+        # instead of points changes nothing), then the points holding the drawn ranks.
+        ranks_N = torch.arange(1, scores.numel() + 1, dtype=torch.float64, device=scores.device)
+        keys_N.div_(coldness).sub_(ranks_N.log_())
+        indices = points_at_ranks(scores, _top_indices(keys_N, batch_size) + 1)
+    else:
         keys_N.div_(coldness).add_(log_weights(scores, mode))
-    indices = _top_indices(keys_N, batch_size)
+        indices = _top_indices(keys_N, batch_size)
     return AcquisitionResult(indices=indices, scores=scores[indices])
 
 
