@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from batchbald.experiments.results import FORMAT, TrialResult
@@ -57,3 +58,42 @@ def trial_payload(
 
 def make_trial(accuracies: Sequence[float], **kwargs) -> TrialResult:
     return TrialResult.from_payload(trial_payload(accuracies, **kwargs))
+
+
+def tiny_config(**overrides) -> dict:
+    """A config table that runs in about a second per trial (synthetic data, tiny training)."""
+    table = {
+        "name": "tiny",
+        "trials": 1,
+        "seed": 0,
+        "model": "mnist_cnn",
+        "data": {
+            "dataset": "synthetic",
+            "initial": "balanced",
+            "initial_per_class": 1,
+            "validation_size": 20,
+            "train_subsample": 150,
+            "test_subsample": 50,
+        },
+        "training": {"epoch_size": 32, "max_epochs": 2, "patience": 1, "batch_size": 16},
+        "scoring": {"k": 2, "test_k": 2},
+        "stop": {"label_budget": 6},
+        "methods": [
+            {"acquirer": "bald", "batch_size": 3},
+            {"acquirer": "random", "batch_size": 3},
+        ],
+    }
+    table.update(overrides)
+    return table
+
+
+def to_toml(table: dict) -> str:
+    """Just enough TOML for :func:`tiny_config` (tables, arrays of tables, scalars)."""
+    lines = [f"{k} = {json.dumps(v)}" for k, v in table.items() if not isinstance(v, (dict, list))]
+    for key, value in table.items():
+        if isinstance(value, dict):
+            lines += [f"[{key}]", *(f"{k} = {json.dumps(v)}" for k, v in value.items())]
+        elif isinstance(value, list):
+            for item in value:
+                lines += [f"[[{key}]]", *(f"{k} = {json.dumps(v)}" for k, v in item.items())]
+    return "\n".join(lines) + "\n"

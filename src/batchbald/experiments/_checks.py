@@ -96,6 +96,14 @@ def build(
         raise ConfigError(
             f"{join_path(path, unknown[0])}: unknown key; valid keys at {where}: {', '.join(names)}"
         )
+    required = [
+        field.name
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+    ]
+    missing = [name for name in required if name not in table]
+    if missing:
+        raise ConfigError(f"{join_path(path, missing[0])}: missing; it is required at {where}")
     kwargs = {}
     for key, value in table.items():
         convert = (nested or {}).get(key)

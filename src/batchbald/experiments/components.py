@@ -1,0 +1,176 @@
+"""From a config to the loop's parts: the data, the trial's split, and config-time checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import torch
+
+from batchbald.data import (
+    FLAWS,
+    PAPER_MNIST_INITIAL_INDICES,
+    ActiveLearningData,
+    DatasetSplits,
+    ImageData,
+    apply_flaws,
+    available_datasets,
+    balanced_initial_indices,
+    load_dataset,
+    random_validation_indices,
+)
+from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
+from batchbald.experiments._checks import FieldError, join_path
+from batchbald.experiments.synthetic import SYNTHETIC_NAME, synthetic_dataset
+from batchbald.loop import derive_seed
+
+__all__ = [
+    "available_dataset_names",
+    "check_flaws",
+    "check_training_settings",
+    "make_trial_split",
+    "prepare_data",
+]
+
+# Flaw arguments that are not keyword parameters of the transform itself.
+_FLAW_EXTRAS = {"ood_contamination": {"dataset", "split"}}
+
+
+def available_dataset_names() -> list[str]:
+    """Every dataset a config may name: the registered IDX datasets and "synthetic"."""
+    return sorted([*available_datasets(), SYNTHETIC_NAME])
+
+
+def check_flaws(value: Any, field: str) -> tuple[Mapping[str, Any], ...]:
+    """Validate ``[[data.flaws]]``: known names and argument names (values are checked at use)."""
+    if not isinstance(value, (list, tuple)):
+        raise FieldError(field, f"must be an array of tables; got {value!r}")
+    flaws = []
+    for position, flaw in enumerate(value):
+        where = join_path(field, position)
+        if not isinstance(flaw, Mapping) or not isinstance(flaw.get("name"), str):
+            raise FieldError(where, f"must be a table with a name; got {flaw!r}")
+        name = flaw["name"]
+        if name not in FLAWS:
+            raise FieldError(f"{where}.name", f"must be one of {', '.join(FLAWS)}; got {name!r}")
+        parameters = inspect.signature(FLAWS[name]).parameters
+        allowed = {*list(parameters)[1:], *_FLAW_EXTRAS.get(name, ())} - {"generator"}
+        unknown = sorted(set(flaw) - allowed - {"name"})
+        if unknown:
+            raise FieldError(
+                f"{where}.{unknown[0]}", f"is not an argument of {name}; valid: {sorted(allowed)}"
+            )
+        flaws.append(MappingProxyType(dict(flaw)))
+    return tuple(flaws)
+
+
+def check_training_settings(settings: dict[str, Any], path: str) -> dict[str, Any]:
+    """Keys and values of ``[training]`` must make a valid ``TrainingConfig``."""
+    from batchbald.training import TrainingConfig
+
+    names = [item.name for item in dataclasses.fields(TrainingConfig)]
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"{join_path(path, unknown[0])}: unknown key; valid keys at {path}: {', '.join(names)}"
+        )
+    try:
+        TrainingConfig(**settings)
+    except (BatchBALDError, TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: {error}") from None
+    return settings
+
+
+def _random_subset(
+    size: int, count: int, keep: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """``count`` sorted row indices out of ``size``, always including ``keep``."""
+    if count == 0 or count >= size:
+        return torch.arange(size)
+    chosen = torch.zeros(size, dtype=torch.bool)
+    chosen[keep] = True
+    others = torch.nonzero(~chosen).flatten()
+    extra = max(count - int(chosen.sum()), 0)
+    chosen[others[torch.randperm(len(others), generator=generator)[:extra]]] = True
+    return torch.nonzero(chosen).flatten()
+
+
+def prepare_data(
+    config: Any, *, data_dir: str | os.PathLike[str] | None = None, download: bool = True
+) -> DatasetSplits:
+    """Load ``config.dataset``, subsample it, apply the flaws; the test set stays clean.
+
+    Args:
+        config: a :class:`~batchbald.experiments.config.DataConfig`.
+        data_dir, download: see :func:`batchbald.data.load_dataset`.
+
+    Raises:
+        DataError: the dataset's files are missing and cannot be downloaded.
+    """
+    generator = torch.Generator().manual_seed(derive_seed(config.seed, "data"))
+    if config.dataset == SYNTHETIC_NAME:
+        splits = synthetic_dataset(generator=generator)
+    else:
+        splits = load_dataset(config.dataset, data_dir=data_dir, download=download)
+    train, test = splits.train, splits.test
+    keep = torch.zeros(0, dtype=torch.long)
+    if config.initial == "paper_mnist" and len(train) > max(PAPER_MNIST_INITIAL_INDICES):
+        keep = torch.tensor(PAPER_MNIST_INITIAL_INDICES)
+    train = train.subset(_random_subset(len(train), config.train_subsample, keep, generator))
+    train = apply_flaws(
+        train,
+        [dict(flaw) for flaw in config.flaws],
+        generator=generator,
+        dataset_name=None if config.dataset == SYNTHETIC_NAME else config.dataset,
+        data_dir=data_dir,
+        download=download,
+    )
+    test = test.subset(_random_subset(len(test), config.test_subsample, keep[:0], generator))
+    return DatasetSplits(train=train, test=test, name=config.dataset)
+
+
+def _paper_initial_rows(train: ImageData) -> torch.Tensor:
+    """Rows of the paper's 20 initial MNIST points (first copy when repeated)."""
+    rows = []
+    for index in PAPER_MNIST_INITIAL_INDICES:
+        matches = torch.nonzero((train.source_index == index) & ~train.is_ood).flatten()
+        if matches.numel() == 0:
+            raise InvalidInputError(
+                f"initial = 'paper_mnist' needs MNIST training point {index}, which this data "
+                "does not contain (not MNIST, or removed by a flaw); use initial = 'balanced'"
+            )
+        rows.append(int(matches[0]))
+    return torch.tensor(rows)
+
+
+def make_trial_split(
+    train: ImageData, config: Any, generator: torch.Generator
+) -> ActiveLearningData:
+    """A trial's initial labelled set, random validation set and pool.
+
+    Args:
+        train: the prepared training data.
+        config: a :class:`~batchbald.experiments.config.DataConfig`.
+        generator: draws the balanced initial set (if any) and the validation set.
+    """
+    if config.initial == "paper_mnist":
+        initial = _paper_initial_rows(train)
+    elif config.initial == "balanced":
+        initial = balanced_initial_indices(
+            train.labels,
+            config.initial_per_class,
+            generator=generator,
+            num_classes=train.num_classes,
+        )
+    else:
+        initial = torch.zeros(0, dtype=torch.long)
+    remaining = train.labels >= 0
+    remaining[initial] = False
+    validation = random_validation_indices(
+        torch.nonzero(remaining).flatten(), config.validation_size, generator=generator
+    )
+    return ActiveLearningData(len(train), labelled_indices=initial, validation_indices=validation)

@@ -1,0 +1,289 @@
+"""Experiment configurations: frozen, validated dataclasses loaded from TOML files.
+
+One file describes one experiment: the data, model, training and scoring settings that all its
+methods share, and a list of ``[[methods]]`` (acquirer + parameters + batch size). See
+``docs/experiments.md`` for every key; ``configs/`` holds one file per paper experiment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from batchbald.errors import BatchBALDError, ConfigError
+from batchbald.experiments._checks import (
+    FieldError,
+    build,
+    check_float,
+    check_int,
+    check_name,
+    check_str,
+    join_path,
+)
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+__all__ = [
+    "DataConfig",
+    "ExperimentConfig",
+    "MethodConfig",
+    "ScoringConfig",
+    "StopConfig",
+    "load_config",
+]
+
+INITIAL_CHOICES = ("paper_mnist", "balanced", "none")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data, how it is subsampled and flawed, and how the first split is made.
+
+    Attributes:
+        dataset: a dataset name (``batchbald list`` shows them), e.g. "mnist", "synthetic".
+        train_subsample: keep only this many training points, drawn at random *before* the
+            flaws (so Repeated-MNIST keeps every copy of a kept image); the paper's initial
+            points are always kept. 0 keeps all. Shrinks the pool for quick runs.
+        test_subsample: evaluate on this many random test points; 0 uses the whole test set.
+        flaws: dataset transforms applied in order to the training data, each a table with a
+            ``name`` (``repeated``, ``class_imbalance``, ``noisy_oracle``,
+            ``heteroscedastic_noise``, ``ood_contamination``) and its arguments, e.g.
+            ``[[data.flaws]] name = "repeated"  copies = 3  noise_std = 0.1``.
+        initial: "paper_mnist" (the papers' 20 MNIST indices), "balanced"
+            (``initial_per_class`` random points per class, drawn per trial) or "none"
+            (cold start).
+        initial_per_class: points per class for ``initial = "balanced"``.
+        validation_size: random validation points taken from the non-initial training points.
+        seed: seeds the subsamples and the flaws; shared by every trial and method, so all
+            compare on the same data.
+    """
+
+    dataset: str = "mnist"
+    train_subsample: int = 0
+    test_subsample: int = 0
+    flaws: tuple[Mapping[str, Any], ...] = ()
+    initial: str = "paper_mnist"
+    initial_per_class: int = 2
+    validation_size: int = 1024
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_str(self.dataset, "dataset")
+        check_int(self.train_subsample, "train_subsample", minimum=0)
+        check_int(self.test_subsample, "test_subsample", minimum=0)
+        check_str(self.initial, "initial", choices=INITIAL_CHOICES)
+        check_int(self.initial_per_class, "initial_per_class", minimum=1)
+        check_int(self.validation_size, "validation_size", minimum=1)
+        check_int(self.seed, "seed", minimum=0)
+        from batchbald.experiments.components import check_flaws
+
+        object.__setattr__(self, "flaws", check_flaws(self.flaws, "flaws"))
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Monte Carlo dropout samples for pool scoring and evaluation.
+
+    Attributes:
+        k: MC dropout samples (consistent masks) to score the pool.
+        test_k: MC samples for test evaluation (probabilities averaged, then argmax).
+        batch_size: inputs per inference chunk; 0 picks about 4096 (input, sample) rows per
+            chunk. Memory only: results do not depend on it.
+    """
+
+    k: int = 10
+    test_k: int = 10
+    batch_size: int = 0
+
+    def __post_init__(self) -> None:
+        check_int(self.k, "k", minimum=1)
+        check_int(self.test_k, "test_k", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=0)
+
+
+@dataclass(frozen=True)
+class StopConfig:
+    """When a trial ends: after ``label_budget`` acquired labels or at ``target_accuracy``."""
+
+    label_budget: int = 300
+    target_accuracy: float | None = None
+
+    def __post_init__(self) -> None:
+        check_int(self.label_budget, "label_budget", minimum=1)
+        if self.target_accuracy is not None:
+            value = check_float(self.target_accuracy, "target_accuracy", low=0.0, high=1.0)
+            object.__setattr__(self, "target_accuracy", value)
+
+
+@dataclass(frozen=True)
+class MethodConfig:
+    """One acquisition method of an experiment.
+
+    Attributes:
+        acquirer: a registered acquirer name (``batchbald list``).
+        batch_size: points acquired per step (b).
+        name: label in results, tables and plots; defaults to ``<acquirer>_b<batch_size>``.
+        params: acquirer hyperparameters (e.g. ``{num_samples = 10000}``, ``{coldness = 1.0}``).
+        k: MC samples to score the pool for this method; 0 uses ``scoring.k``.
+    """
+
+    acquirer: str
+    batch_size: int
+    name: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    k: int = 0
+
+    def __post_init__(self) -> None:
+        check_str(self.acquirer, "acquirer")
+        check_int(self.batch_size, "batch_size", minimum=1)
+        check_int(self.k, "k", minimum=0)
+        if not isinstance(self.params, Mapping):
+            raise FieldError("params", f"must be a table; got {self.params!r}")
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        if not self.name:
+            object.__setattr__(self, "name", f"{self.acquirer}_b{self.batch_size}")
+        check_name(self.name, "name")
+        try:
+            self.make_acquirer()
+        except BatchBALDError as error:
+            key = "acquirer" if "unknown acquirer" in str(error) else "params"
+            raise FieldError(key, f"is invalid: {error}") from None
+
+    def make_acquirer(self) -> Any:
+        """The registry's :class:`~batchbald.acquisition.Acquirer` with ``params`` bound."""
+        from batchbald.acquisition import get_acquirer
+
+        return get_acquirer(self.acquirer, **self.params)
+
+
+def _training(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path} must be a table; got {type(value).__name__}")
+    from batchbald.experiments.components import check_training_settings
+
+    return MappingProxyType(check_training_settings(dict(value), path))
+
+
+def _methods(value: Any, path: str) -> tuple[MethodConfig, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(
+            f"{path} must be a non-empty array of tables ([[methods]]); got {value!r}"
+        )
+    methods = tuple(build(MethodConfig, item, join_path(path, i)) for i, item in enumerate(value))
+    names = [method.name for method in methods]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: method names must be unique; repeated: {', '.join(duplicates)}")
+    return methods
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole experiment: shared settings, the methods to compare, trials and seed.
+
+    Attributes:
+        name: names the output folder ``OUT/<name>/``.
+        methods: the methods compared; all share every other setting.
+        trials: trials per method (seeds ``seed``, ``seed + 1``, ...).
+        seed: the first trial's seed.
+        model: a model name (``batchbald list``), e.g. "mnist_cnn".
+        training: training settings (fields of :class:`batchbald.training.TrainingConfig`).
+    """
+
+    name: str
+    methods: tuple[MethodConfig, ...]
+    description: str = ""
+    trials: int = 1
+    seed: int = 0
+    model: str = "mnist_cnn"
+    data: DataConfig = field(default_factory=DataConfig)
+    training: Mapping[str, Any] = field(default_factory=dict)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    stop: StopConfig = field(default_factory=StopConfig)
+
+    def __post_init__(self) -> None:
+        check_name(self.name, "name")
+        if not isinstance(self.description, str):
+            raise FieldError("description", f"must be a string; got {self.description!r}")
+        check_int(self.trials, "trials", minimum=1)
+        check_int(self.seed, "seed", minimum=0)
+        from batchbald.models import available_models
+
+        check_str(self.model, "model", choices=available_models())
+        if not self.methods:
+            raise FieldError("methods", "must list at least one method")
+        object.__setattr__(self, "methods", tuple(self.methods))
+        object.__setattr__(self, "training", MappingProxyType(dict(self.training)))
+
+    def method(self, name: str) -> MethodConfig:
+        """The method called ``name``."""
+        for method in self.methods:
+            if method.name == name:
+                return method
+        valid = ", ".join(method.name for method in self.methods)
+        raise ConfigError(f"experiment {self.name!r} has no method {name!r}; methods: {valid}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form (JSON/TOML-ready); :func:`config_from_dict` inverts it."""
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+_SECTIONS = {
+    "data": lambda value, path: build(DataConfig, value, path),
+    "scoring": lambda value, path: build(ScoringConfig, value, path),
+    "stop": lambda value, path: build(StopConfig, value, path),
+    "training": _training,
+    "methods": _methods,
+}
+
+
+def config_from_dict(table: Mapping[str, Any], source: str = "<config>") -> ExperimentConfig:
+    """Build and validate an :class:`ExperimentConfig` from a parsed TOML table.
+
+    Raises:
+        ConfigError: an unknown key or a bad value; the message starts with ``source`` and
+            names the key's path.
+    """
+    if "methods" not in table:
+        raise ConfigError(f"{source}: methods: missing; add at least one [[methods]] table")
+    if "name" not in table:
+        raise ConfigError(f'{source}: name: missing; add name = "..." at the top')
+    try:
+        return build(ExperimentConfig, table, "", _SECTIONS)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate a TOML experiment file.
+
+    Raises:
+        ConfigError: the file is missing, is not valid TOML, or holds an invalid config.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {str(path)!r}: {error.strerror}") from None
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return config_from_dict(table, str(path))

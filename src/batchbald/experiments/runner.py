@@ -1,0 +1,184 @@
+"""Run experiments: configs × methods × trials, in parallel processes or as Ray tasks.
+
+Results go to ``OUT/<experiment>/<method>/trial_<i>.json`` (:mod:`.trial`); running the same
+command again resumes unfinished trials and skips finished ones.
+"""
+
+from __future__ import annotations
+
+import os
+import queue as queue_module
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
+from batchbald.experiments.config import ExperimentConfig
+from batchbald.experiments.progress import ProgressDisplay
+from batchbald.experiments.trial import TrialSpec, run_trial
+
+__all__ = ["BACKENDS", "default_jobs", "plan_trials", "run_trials"]
+
+BACKENDS = ("local", "ray")
+
+
+def plan_trials(
+    configs: Sequence[ExperimentConfig],
+    *,
+    out_dir: str | Path,
+    trials: int | None = None,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+) -> list[TrialSpec]:
+    """Every (config, method, trial), trial-major so early trials of all methods finish first."""
+    names = [config.name for config in configs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"experiment names must be unique across configs; got {names}")
+    if trials is not None and (isinstance(trials, bool) or trials < 1):
+        raise InvalidInputError(f"trials must be an int ≥ 1; got {trials!r}")
+    specs = []
+    for config in configs:
+        count = trials or config.trials
+        payload = {**config.to_dict(), "trials": count}
+        for trial in range(count):
+            for method in config.methods:
+                specs.append(
+                    TrialSpec(
+                        payload,
+                        method.name,
+                        trial,
+                        str(out_dir),
+                        None if data_dir is None else str(data_dir),
+                        download,
+                    )
+                )
+    return specs
+
+
+def default_jobs(num_trials: int) -> int:
+    """One process per CPU core, at most one per trial (each then uses cores // jobs threads)."""
+    return max(1, min(num_trials, os.cpu_count() or 1))
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker(spec: TrialSpec, events: Any, threads: int) -> dict[str, Any]:
+    _set_threads(threads)
+    payload = run_trial(spec, lambda key, event, info: events.put((key, event, info)))
+    return {"key": spec.key, "status": payload["status"], "path": str(spec.path)}
+
+
+def _drain(events: Any, display: Callable) -> None:
+    while True:
+        try:
+            display(*events.get_nowait())
+        except (queue_module.Empty, EOFError):
+            return
+
+
+def _run_local(specs, jobs, threads, display, failures) -> None:
+    if jobs == 1:
+        _set_threads(threads)
+        for spec in specs:
+            try:
+                run_trial(spec, display)
+            except BatchBALDError as error:
+                display(spec.key, "error", {"message": str(error)})
+                failures.append((spec.key, error))
+        return
+    context = get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        events = manager.Queue()
+        futures = {pool.submit(_worker, spec, events, threads): spec for spec in specs}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(events, display)
+                for future in done:
+                    _collect(future.result, futures[future], display, failures)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        _drain(events, display)
+
+
+def _collect(get: Callable, spec: TrialSpec, display: Callable, failures: list) -> None:
+    try:
+        get()
+    except Exception as error:
+        display(spec.key, "error", {"message": f"{type(error).__name__}: {error}"})
+        failures.append((spec.key, error))
+
+
+def _run_ray(specs, jobs, threads, display, failures) -> None:
+    try:
+        import ray
+        from ray.util.queue import Queue
+    except ImportError:
+        raise BatchBALDError(
+            "--backend ray needs the ray package: pip install 'batchbald[ray]'"
+        ) from None
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), log_to_driver=False)
+    events = Queue()
+    remote = ray.remote(num_cpus=threads)(_worker)
+    refs = {remote.remote(spec, events, threads): spec for spec in specs}
+    pending = list(refs)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
+        _drain(events, display)
+        for ref in done:
+            _collect(lambda ref=ref: ray.get(ref), refs[ref], display, failures)
+    _drain(events, display)
+
+
+def run_trials(
+    specs: Sequence[TrialSpec],
+    *,
+    jobs: int | None = None,
+    backend: str = "local",
+    quiet: bool = False,
+    display: Callable | None = None,
+) -> None:
+    """Run ``specs``; failed trials do not stop the others but raise at the end.
+
+    Args:
+        specs: from :func:`plan_trials`.
+        jobs: parallel processes (local) or concurrent tasks' CPU share (ray); default
+            :func:`default_jobs`. Each process uses ``cpu_count // jobs`` torch threads.
+        backend: "local" (processes on this machine) or "ray" (tasks on a Ray cluster; set
+            ``RAY_ADDRESS`` to join one, else a local instance starts; ``out_dir`` must be
+            on a filesystem every node shares).
+        quiet: log lines instead of progress bars.
+        display: receives progress events (default: :class:`ProgressDisplay`).
+
+    Raises:
+        BatchBALDError: some trials failed (the message lists them).
+    """
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
+    jobs = default_jobs(len(specs)) if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidInputError(f"jobs must be an int ≥ 1; got {jobs!r}")
+    jobs = min(jobs, max(1, len(specs)))
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    own_display = display is None
+    display = display or ProgressDisplay(len(specs), quiet=quiet)
+    failures: list[tuple[str, BaseException]] = []
+    try:
+        runner = _run_ray if backend == "ray" else _run_local
+        runner(specs, jobs, threads, display, failures)
+    finally:
+        if own_display:
+            display.close()
+    if failures:
+        lines = "\n".join(f"  {key}: {error}" for key, error in failures)
+        raise BatchBALDError(f"{len(failures)} of {len(specs)} trials failed:\n{lines}")
