@@ -106,11 +106,10 @@ class MNISTBayesianCNN(_PaperCNN):
         masks1 = self._masks(self.conv1_drop, (32, 24, 24), hidden_B)
         masks2 = self._masks(self.conv2_drop, (64, 8, 8), hidden_B)
         masks3 = self._masks(self.fc1_drop, (128,), hidden_B)
-        hidden_KB = masked_conv_maxpool(hidden_B, masks1, self.conv2, 2)  # [K, B, 64, 4, 4]
-        hidden_KB = hidden_KB.relu_().mul_(masks2.view(k, 1, 64, 1, 1))
-        hidden_KB = self.fc1(hidden_KB.view(k, batch, 1024)).relu_().mul_(masks3.view(k, 1, 128))
-        log_probs_K_B_C = F.log_softmax(self.fc2(hidden_KB), dim=-1)
-        return log_probs_K_B_C.transpose(0, 1).contiguous()
+        hidden = masked_conv_maxpool(hidden_B, masks1, self.conv2, 2)  # [B, K, 64, 4, 4]
+        hidden = hidden.relu_().mul_(masks2.view(k, 64, 1, 1))
+        hidden = self.fc1(hidden.view(batch, k, 1024)).relu_().mul_(masks3)
+        return F.log_softmax(self.fc2(hidden), dim=-1)
 
 
 class EMNISTBayesianCNN(_PaperCNN):
@@ -166,11 +165,10 @@ class EMNISTBayesianCNN(_PaperCNN):
         masks2 = self._masks(self.conv2_drop, (64, 11, 11), hidden_B)
         masks3 = self._masks(self.conv3_drop, (128, 9, 9), hidden_B)
         masks4 = self._masks(self.fc1_drop, (512,), hidden_B)
-        hidden_KB = masked_conv(hidden_B, masks1, self.conv2)  # [K, B, 64, 11, 11]
-        hidden_KB = hidden_KB.relu_().mul_(masks2.view(k, 1, 64, 1, 1))
-        # [K, B, 64, 11, 11] -> [K·B, 64, 11, 11]; conv3 must run per (mask, input).
-        hidden_KB = F.max_pool2d(self.conv3(hidden_KB.view(k * batch, 64, 11, 11)), 2)
-        hidden_KB = hidden_KB.view(k, batch, 128, 4, 4).relu_().mul_(masks3.view(k, 1, 128, 1, 1))
-        hidden_KB = self.fc1(hidden_KB.view(k, batch, 2048)).relu_().mul_(masks4.view(k, 1, 512))
-        log_probs_K_B_C = F.log_softmax(self.fc2(hidden_KB), dim=-1)
-        return log_probs_K_B_C.transpose(0, 1).contiguous()
+        hidden = masked_conv(hidden_B, masks1, self.conv2)  # [B, K, 64, 11, 11]
+        hidden = hidden.relu_().mul_(masks2.view(k, 64, 1, 1))
+        # [B, K, 64, 11, 11] -> [B·K, 64, 11, 11]; conv3 must run per (input, mask).
+        hidden = F.max_pool2d(self.conv3(hidden.view(batch * k, 64, 11, 11)), 2)
+        hidden = hidden.view(batch, k, 128, 4, 4).relu_().mul_(masks3.view(k, 128, 1, 1))
+        hidden = self.fc1(hidden.view(batch, k, 2048)).relu_().mul_(masks4)
+        return F.log_softmax(self.fc2(hidden), dim=-1)
