@@ -100,43 +100,33 @@ def evaluation_bald(log_probs_N_K_C: Any, eval_log_probs_N_K_C: Any) -> torch.Te
 
 
 # ----------------------------------------------------------------------------------------------
-# Greedy batch versions
+# Greedy batch versions: maximise a(A) = f_train(A) − f_eval(A) with f(A) = H(y_A) (BatchEIG) or
+# f(A) = I(y_A; ω) = H(y_A) − Σ_a E_ω H(y_a | ω) (BatchEvaluationBALD); step n adds
+# argmax_c Δ_train(c | A) − Δ_eval(c | A), Δ(c | A) = H(y_c | y_A) − λ E_ω H(y_c | ω), λ ∈ {0, 1}.
 #
-# Both rules score a batch A by f_train(A) − f_eval(A), where under each model
-#     BatchEIG:             f(A) = H(y_A)                          (joint predictive entropy)
-#     BatchEvaluationBALD:  f(A) = I(y_A; ω) = H(y_A) − Σ_{a∈A} E_ω H(y_a | ω)
-# Greedy step n adds argmax_c Δ_train(c | A) − Δ_eval(c | A), with Δ(c | A) = f(A ∪ c) − f(A) =
-# H(y_c | y_A) − λ E_ω H(y_c | ω) (λ = 1 for BatchEvaluationBALD, 0 for BatchEIG).
+# Why lazy greedy is exact in the exact phase (a itself is not submodular; we never bound it
+# directly). With K equally weighted samples the enumeration computes functions of a genuine
+# discrete distribution, under which:
+#   (i)  Δ_eval(c | A) ≥ floor(c) := (1 − λ) E_ω H_eval(y_c | ω) ≥ 0 — for λ = 1, monotonicity of
+#        I(y_A; ω); for λ = 0, H(y_c | y_A) ≥ H(y_c | y_A, ω) = H(y_c | ω) (labels independent
+#        given ω);
+#   (ii) Δ_train(c | A) ≤ Δ_train(c | A') for A' ⊆ A — submodularity of the joint entropy and of
+#        I(y_A; ω) for conditionally independent labels (BatchBALD, Prop. 1).
+# So gain(c | A) ≤ U(c) := Δ_train(c | A') − floor(c), A' the last batch at which c was scored
+# (at first ∅), for this and every later step. Candidates are rescored by decreasing U in doubling
+# blocks until the best gain exceeds the next U by 1e-12 (rounding slack): every skipped
+# candidate has gain ≤ U < best, so the pick is full greedy's (ties: lowest index).
 #
-# Lazy evaluation, and why it is exact in the exact phase. Under either model both set functions
-# are monotone submodular: the joint entropy of a discrete distribution is (conditioning reduces
-# entropy: H(y_c | y_A) ≤ H(y_c | y_A') for A' ⊆ A), and so is I(y_A; ω) when the y_a are
-# conditionally independent given ω (BatchBALD, Prop. 1); with K equally weighted samples ω_k the
-# exact enumeration computes these functions of a genuine discrete distribution. Hence
-#   (i)  Δ_eval(c | A) ≥ floor(c) := (1 − λ) E_ω H_eval(y_c | ω) ≥ 0: for BatchEvaluationBALD
-#        monotonicity; for BatchEIG H(y_c | y_A) ≥ H(y_c | y_A, ω) = H(y_c | ω) (given ω the
-#        labels are independent). So gain(c | A) = Δ_train(c | A) − Δ_eval(c | A)
-#        ≤ Δ_train(c | A) − floor(c);
-#   (ii) Δ_train(c | A) ≤ Δ_train(c | A') for every earlier batch A' ⊆ A      (submodular).
-# So U(c) = the last computed Δ_train(c | A') − floor(c) (at first with A' = ∅) bounds
-# gain(c | A) for the current and every later A. A step rescores candidates by decreasing U in
-# doubling blocks and stops once the best fresh gain exceeds the next U (+ a 1e-12 slack against
-# rounding): every skipped candidate has gain ≤ U < best, so the pick equals full greedy's
-# (ties: lowest index).
-# The difference itself is not submodular; we never use a bound on it, only (i) and (ii).
-#
-# Within a step a second, cheaper filter decides which freshly scored candidates need the
-# evaluation model's GEMM at all. Concavity of entropy gives, for every configuration m,
-# H[Σ_k π_mk p_eval(·|x_c, ω_k)] ≥ Σ_k π_mk h_k(c), with π_mk = p_eval(ω_k | ŷ^m) and
-# h_k(c) = H[p_eval(·|x_c, ω_k)], so the eval gain as *computed* (exact or sampled) satisfies
-#     Δ̂_eval(c | A) ≥ Σ_k (v_k − λ/K) h_k(c) =: L(c),   v_k = Σ_m w_m π_mk.
-# (Exactly enumerated, v_k = p(ω_k) = 1/K and L(c) = (1 − λ) H_eval(y_c | ω) ≥ 0.) Candidates with
-# Δ_train(c | A) − L(c) < best gain so far cannot win and skip the eval GEMM; this filter holds for
-# the estimates themselves, so it is exact in both phases.
-#
-# In the sampled phase the estimated Δ̂_train are noisy, so (ii) only holds approximately for the
-# carried-over bounds (as in the core's lazy BatchBALD); pass ``lazy=False`` for full greedy.
+# Within a step, concavity of entropy bounds the *computed* eval gain for any weights w_m ≥ 0:
+# Σ_m w_m H[Σ_k π_mk p_eval(· | x_c, ω_k)] ≥ Σ_k v_k h_k(c), π_mk = p_eval(ω_k | ŷ^m),
+# v_k = Σ_m w_m π_mk, h_k(c) = H[p_eval(· | x_c, ω_k)]; so Δ̂_eval(c | A) ≥ L(c) :=
+# Σ_k (v_k − λ/K) h_k(c), and a candidate with Δ_train(c | A) − L(c) below the best gain so far
+# skips the evaluation model's GEMM. This holds for estimates too: exact in both phases.
+# In the sampled phase (ii) holds only approximately for the carried-over U (noisy estimates
+# from other draws), as in the core's lazy BatchBALD; ``lazy=False`` gives full greedy.
+# Details: docs/acquisition_report.md.
 # ----------------------------------------------------------------------------------------------
+
 
 _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
 
@@ -162,9 +152,8 @@ _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
     p_train = 0 are never drawn, so the evaluation model must not put mass where the training
     model has none (softmax outputs never do).
 
-    Candidates are scored lazily (see the comment above this function's helpers for the proof
-    that the picks equal full greedy's in the exact phase); ``lazy=False`` rescores every
-    candidate at every step.
+    Candidates are scored lazily (the proof that the picks equal full greedy's in the exact
+    phase is in a comment in this module); ``lazy=False`` rescores every candidate every step.
 
     Args:
         log_probs_N_K_C: log p(y | x_n, ω_k) under the training model, ``[N, K, C]``, float32 or
@@ -271,18 +260,21 @@ class _Model:
     sample_entropy_N_K: torch.Tensor  # h_k(n) = H[p(· | x_n, ω_k)]
     penalty_N: torch.Tensor  # λ E_ω H(y_n | ω)
     configs: je.LabelConfigurations
+    posterior_M_K: torch.Tensor | None = None  # p(ω_k | ŷ^m), cached per greedy step
+    weights_M: torch.Tensor | None = None
 
     @classmethod
     def build(cls, log_probs_N_K_C: torch.Tensor, weight: float, dtype: torch.dtype) -> _Model:
         sample_entropy = _sample_entropies(log_probs_N_K_C)
-        return cls(
-            log_probs_N_K_C,
-            sample_entropy,
-            weight * sample_entropy.mean(dim=1),
-            je.empty_configurations(
-                log_probs_N_K_C.shape[1], dtype=dtype, device=sample_entropy.device
-            ),
+        empty = je.empty_configurations(
+            log_probs_N_K_C.shape[1], dtype=dtype, device=sample_entropy.device
         )
+        return cls(log_probs_N_K_C, sample_entropy, weight * sample_entropy.mean(dim=1), empty)
+
+    def set_configurations(self, configs: je.LabelConfigurations) -> None:
+        self.configs = configs
+        self.posterior_M_K = configs.posterior_M_K()
+        self.weights_M = configs.log_weights_M.exp()
 
     def first_gains(self) -> torch.Tensor:
         """Δ(c | ∅) = H(y_c) − λ E_ω H(y_c | ω) for every pool point, float64 ``[N]``."""
@@ -295,16 +287,13 @@ class _Model:
     def gains(self, candidates: torch.Tensor, chunk: int) -> torch.Tensor:
         """Δ(c | A) = Σ_m w_m H[p(· | ŷ^m, x_c)] − λ E_ω H(y_c | ω) for the given candidates."""
         sums = je.conditional_entropy_sums(
-            self.configs.posterior_M_K(),
-            self.configs.log_weights_M.exp(),
-            self.log_probs_N_K_C[candidates],
-            chunk,
+            self.posterior_M_K, self.weights_M, self.log_probs_N_K_C[candidates], chunk
         )
         return sums - self.penalty_N[candidates]
 
     def gain_lower_bounds(self, candidates: torch.Tensor, weight: float) -> torch.Tensor:
         """L(c) = Σ_k (v_k − λ/K) h_k(c) ≤ the computed Δ(c | A) (concavity; see above)."""
-        v_K = (self.configs.log_weights_M.exp() @ self.configs.posterior_M_K()).double()
+        v_K = (self.weights_M @ self.posterior_M_K).double()
         return self.sample_entropy_N_K[candidates] @ (v_K - weight / v_K.numel())
 
 
@@ -313,8 +302,7 @@ def _sample_entropies(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
     num_points, num_samples, num_classes = log_probs_N_K_C.shape
     out = torch.empty(num_points, num_samples, dtype=torch.float64, device=log_probs_N_K_C.device)
     for rows in row_slices(num_points, DEFAULT_CHUNK_ELEMENTS // (num_samples * num_classes)):
-        log_probs = log_probs_N_K_C[rows].double()
-        out[rows] = -torch.special.xlogy(log_probs.exp(), log_probs.exp()).sum(dim=-1)
+        out[rows] = torch.special.entr(log_probs_N_K_C[rows].double().exp()).sum(dim=-1)
     return out
 
 
@@ -364,7 +352,9 @@ def _update_configurations(
         # Each model enumerates its own support (rescoring would miss configurations that are
         # impossible under train but possible under eval).
         for model in (train, evaluation):
-            model.configs = je.extend_exact(model.configs, model.log_probs_N_K_C[picks[-1]])
+            model.set_configurations(
+                je.extend_exact(model.configs, model.log_probs_N_K_C[picks[-1]])
+            )
         return
     if train.configs.exact and options.num_samples < 10 * num_posterior:
         warnings.warn(
@@ -373,17 +363,21 @@ def _update_configurations(
             FewSamplesWarning,
             stacklevel=5,
         )
-    train.configs = je.sample_configurations(
-        train.log_probs_N_K_C[picks],
-        options.num_samples,
-        generator=options.generator,
-        dtype=options.dtype,
+    train.set_configurations(
+        je.sample_configurations(
+            train.log_probs_N_K_C[picks],
+            options.num_samples,
+            generator=options.generator,
+            dtype=options.dtype,
+        )
     )
     rescored = je.rescore(train.configs, evaluation.log_probs_N_K_C[picks])
     # Self-normalise the importance weights: w_m = r_m / Σ_m' r_m' with r_m = p_eval / p_train.
     log_weights_M = rescored.log_weights_M - torch.logsumexp(rescored.log_weights_M, dim=0)
-    evaluation.configs = je.LabelConfigurations(
-        rescored.labels_M_A, rescored.log_joint_M_K, log_weights_M, rescored.log_proposal_M
+    evaluation.set_configurations(
+        je.LabelConfigurations(
+            rescored.labels_M_A, rescored.log_joint_M_K, log_weights_M, rescored.log_proposal_M
+        )
     )
 
 
