@@ -126,7 +126,7 @@ def test_selection_helpers_validate():
 
 def test_single_sample_warns():
     with pytest.warns(SingleSampleWarning, match=r"K = 1 posterior sample: BALD-type scores"):
-        assert bald(good(k=1)).abs().max() < 1e-12
+        assert bald(good(k=1)).abs().max() < 1e-6  # float32 input: terms in float32
     with pytest.warns(SingleSampleWarning):
         batchbald(good(k=1), 2)
 

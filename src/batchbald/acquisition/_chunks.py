@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 import torch
 
 # Per-point scores process the pool in slices of at most this many float64 elements
-# (8 MiB per temporary), small enough for the cache-friendly regime and any pool size.
-DEFAULT_CHUNK_ELEMENTS = 2**20
+# (32 MiB per float64 temporary), small enough for the cache-friendly regime and any pool size.
+DEFAULT_CHUNK_ELEMENTS = 2**22
 
 
 def row_slices(num_rows: int, rows_per_chunk: int) -> Iterator[slice]:

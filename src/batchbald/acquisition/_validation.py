@@ -35,12 +35,18 @@ def as_tensor(value: Any, name: str) -> torch.Tensor:
 
 
 def check_log_probs(
-    log_probs_N_K_C: Any, name: str = "log_probs_N_K_C", *, warn_single_sample: bool = True
+    log_probs_N_K_C: Any,
+    name: str = "log_probs_N_K_C",
+    *,
+    warn_single_sample: bool = True,
+    check_normalisation: bool = True,
 ) -> torch.Tensor:
     """Validate pool log-probabilities and return them as a floating tensor ``[N, K, C]``.
 
     Checks: 3-D, floating dtype, non-empty pool, K ≥ 1, C ≥ 2, no NaN, no +inf, and every row
-    normalised over C (Σ_c exp ≈ 1). ``-inf`` (probability 0) is allowed.
+    normalised over C (Σ_c exp ≈ 1). ``-inf`` (probability 0) is allowed. Callers that compute
+    the probabilities anyway pass ``check_normalisation=False`` and call
+    :func:`check_normalisation_deviation` themselves, saving a pass over the pool.
     Warns with :class:`SingleSampleWarning` when K = 1 and ``warn_single_sample``.
     """
     tensor = as_tensor(log_probs_N_K_C, name)
@@ -69,21 +75,17 @@ def check_log_probs(
             f"{name} must have at least 2 classes (C ≥ 2); got C = {num_classes}. "
             "With one class every score is 0."
         )
-    if torch.isnan(tensor).any():
+    largest = tensor.max().item()  # one pass: max propagates NaN, and +inf is the largest value
+    if math.isnan(largest):
         count = int(torch.isnan(tensor).sum())
         raise InvalidInputError(f"{name} must not contain NaN; got {count} NaN entries")
-    if torch.isposinf(tensor).any():
+    if largest == math.inf:
         count = int(torch.isposinf(tensor).sum())
         raise InvalidInputError(
             f"{name} must be log-probabilities (≤ 0); got {count} entries equal to +inf"
         )
-    deviation = _max_normalisation_deviation(tensor)
-    if not deviation <= NORMALISATION_TOLERANCE:
-        raise InvalidInputError(
-            f"rows of {name} must be normalised (probabilities summing to 1 over C, tolerance "
-            f"{NORMALISATION_TOLERANCE:g}); the largest deviation is {deviation:.3g} — "
-            "did you pass logits or probabilities? apply log_softmax"
-        )
+    if check_normalisation:
+        check_normalisation_deviation(_max_normalisation_deviation(tensor), name)
     if num_samples == 1 and warn_single_sample:
         warnings.warn(
             f"{name} has K = 1 posterior sample: BALD-type scores (mutual information with "
@@ -94,6 +96,16 @@ def check_log_probs(
     return tensor
 
 
+def check_normalisation_deviation(deviation: float, name: str = "log_probs_N_K_C") -> None:
+    """Raise unless ``deviation`` = max |Σ_c p - 1| is within :data:`NORMALISATION_TOLERANCE`."""
+    if not deviation <= NORMALISATION_TOLERANCE:
+        raise InvalidInputError(
+            f"rows of {name} must be normalised (probabilities summing to 1 over C, tolerance "
+            f"{NORMALISATION_TOLERANCE:g}); the largest deviation is {deviation:.3g} — "
+            "did you pass logits or probabilities? apply log_softmax"
+        )
+
+
 def _max_normalisation_deviation(tensor_N_K_C: torch.Tensor) -> float:
     """max_n,k |Σ_c p - 1| in the input dtype, in slices so memory stays bounded for any N.
 
@@ -101,7 +113,7 @@ def _max_normalisation_deviation(tensor_N_K_C: torch.Tensor) -> float:
     """
 
     def deviation_n(chunk: torch.Tensor) -> torch.Tensor:
-        return (chunk.exp().sum(dim=-1) - 1.0).abs().amax(dim=-1).double()
+        return (chunk.exp().sum(dim=-1, dtype=torch.float64) - 1.0).abs().amax(dim=-1)
 
     return map_rows(deviation_n, tensor_N_K_C).max().item()
 

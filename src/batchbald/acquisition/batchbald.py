@@ -96,7 +96,7 @@ def batchbald(
         JointMutualInformationSaturationWarning: the joint MI estimate exceeds 90% of log K,
             its ceiling with K posterior samples; later picks are mostly estimation noise.
     """
-    log_probs = check_log_probs(log_probs_N_K_C)
+    log_probs = check_log_probs(log_probs_N_K_C, check_normalisation=False)
     num_points, num_posterior, num_classes = log_probs.shape
     batch_size = check_batch_size(batch_size, num_points)
     num_samples = check_positive_int(num_samples, "num_samples")

@@ -1,9 +1,12 @@
 """Per-point acquisition scores ``log_probs_N_K_C -> scores_N`` (float64).
 
 Notation: N pool points, K posterior samples ω_k (e.g. MC dropout masks), C classes.
-Every function validates its input, computes in float64 over bounded slices of the pool (memory
-does not grow with N beyond the output) and returns a tensor on the input's device.
-Probabilities of exactly 0 (log-prob -inf) contribute 0 to entropies, never NaN.
+Every function validates its input and makes one pass over bounded slices of the pool (memory
+does not grow with N beyond the output), checking normalisation on the probabilities it computes
+anyway. Elementwise terms are computed in the input's precision and every sum is accumulated in
+float64, so float32 inputs cost float32 bandwidth while the results carry float64 sums; a float64
+input is computed in float64 throughout. Probabilities of exactly 0 (log-prob -inf) contribute 0
+to entropies, never NaN. Results are float64 on the input's device.
 
 References:
     Houlsby et al. (2011), "Bayesian Active Learning for Classification and Preference Learning".
@@ -14,12 +17,13 @@ References:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
 from batchbald.acquisition._chunks import map_rows
-from batchbald.acquisition._validation import check_log_probs
+from batchbald.acquisition._validation import check_log_probs, check_normalisation_deviation
 
 __all__ = [
     "bald",
@@ -30,53 +34,85 @@ __all__ = [
     "variation_ratios",
 ]
 
+F64 = torch.float64
+ChunkFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
-def entropy_from_log_probs(
-    log_probs: torch.Tensor, probs: torch.Tensor | None = None
+
+def map_checked(
+    fn: ChunkFn, log_probs_N_K_C: torch.Tensor, name: str = "log_probs_N_K_C"
 ) -> torch.Tensor:
-    """-Σ_c p log p over the last axis; p = 0 terms contribute 0 (never NaN)."""
-    if probs is None:
-        probs = log_probs.exp()
-    # -inf -> most negative finite value, so 0 · log 0 becomes 0 · (-big) = 0 instead of NaN.
-    finite_log_probs = log_probs.clamp(min=torch.finfo(log_probs.dtype).min)
-    return -(probs * finite_log_probs).sum(dim=-1)
+    """Apply ``fn(log_probs_n_K_C, probs_n_K_C) -> [n, ...]`` over pool slices.
+
+    The probabilities are computed once per slice and also used to check that every row is
+    normalised (raises :class:`~batchbald.errors.InvalidInputError` naming ``name`` otherwise).
+    """
+    worst = [0.0]
+
+    def apply(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
+        probs = chunk_n_K_C.exp()
+        deviation = (probs.sum(dim=-1, dtype=F64) - 1.0).abs().max().item()
+        worst[0] = max(worst[0], deviation) if deviation == deviation else math.inf
+        return fn(chunk_n_K_C, probs)
+
+    out = map_rows(apply, log_probs_N_K_C)
+    check_normalisation_deviation(worst[0], name)
+    return out
 
 
-def mean_log_probs(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
-    """log (1/K) Σ_k p(y|x, ω_k): ``[N, K, C] -> [N, C]``."""
-    return torch.logsumexp(log_probs_N_K_C, dim=1) - math.log(log_probs_N_K_C.shape[1])
+def _plogp_sum(log_probs: torch.Tensor, probs: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+    """Σ p log p over ``dims`` in float64; 0 · log 0 (0 · -inf = NaN) counts as 0.
+
+    NaN can only come from p = 0 entries, so the (rare) repair pass runs only when the sums
+    show one: inputs without -inf pay for a single product.
+    """
+    plogp = probs * log_probs
+    sums = plogp.sum(dim=dims, dtype=F64)
+    if torch.isnan(sums).any():
+        sums = plogp.nan_to_num_(nan=0.0).sum(dim=dims, dtype=F64)
+    return sums
 
 
-def predictive_log_probs(log_probs_N_K_C: Any) -> torch.Tensor:
-    """log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
-    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
-    return mean_log_probs(log_probs.double())
+def _mean_probs(probs_n_K_C: torch.Tensor) -> torch.Tensor:
+    """(1/K) Σ_k p(y|x, ω_k) in float64: ``[n, K, C] -> [n, C]``."""
+    return probs_n_K_C.sum(dim=1, dtype=F64) / probs_n_K_C.shape[1]
 
 
-def _entropy_n(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
-    return entropy_from_log_probs(mean_log_probs(chunk_n_K_C.double()))
+def _predictive_entropy(probs_n_K_C: torch.Tensor) -> torch.Tensor:
+    return torch.special.entr(_mean_probs(probs_n_K_C)).sum(dim=-1)
 
 
-def _conditional_entropy_n(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
-    return entropy_from_log_probs(chunk_n_K_C.double()).mean(dim=1)
+def _conditional_entropy(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tensor) -> torch.Tensor:
+    return -_plogp_sum(log_probs_n_K_C, probs_n_K_C, (1, 2)) / log_probs_n_K_C.shape[1]
 
 
-def _bald_and_conditional_entropy_n(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
-    """``[n, K, C] -> [n, 2]``: BALD and E_ω H[y|x,ω] from one exp pass."""
-    log_probs = chunk_n_K_C.double()
-    probs = log_probs.exp()
-    expected = entropy_from_log_probs(log_probs, probs).mean(dim=1)
-    mean_probs = probs.mean(dim=1)
-    predictive = entropy_from_log_probs(mean_probs.log(), mean_probs)
-    return torch.stack([predictive - expected, expected], dim=1)
+def _bald_and_conditional_entropy(log_probs: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """``[n, K, C] -> [n, 2]``: BALD and E_ω H[y|x,ω]."""
+    expected = _conditional_entropy(log_probs, probs)
+    return torch.stack([_predictive_entropy(probs) - expected, expected], dim=1)
 
 
 def bald_and_conditional_entropy(
     log_probs_N_K_C: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """BALD (clamped at 0) and E_ω H[y|x,ω], float64 ``[N]`` each, for validated input."""
-    both_N_2 = map_rows(_bald_and_conditional_entropy_n, log_probs_N_K_C)
+    """BALD (clamped at 0) and E_ω H[y|x,ω], float64 ``[N]`` each, in one checked pass.
+
+    For callers that already ran ``check_log_probs(..., check_normalisation=False)``.
+    """
+    both_N_2 = map_checked(_bald_and_conditional_entropy, log_probs_N_K_C)
     return both_N_2[:, 0].clamp_(min=0.0), both_N_2[:, 1].clamp_(min=0.0)
+
+
+def _score(fn: ChunkFn, log_probs_N_K_C: Any, *, warn_single_sample: bool = False) -> torch.Tensor:
+    log_probs = check_log_probs(
+        log_probs_N_K_C, warn_single_sample=warn_single_sample, check_normalisation=False
+    )
+    return map_checked(fn, log_probs)
+
+
+def predictive_log_probs(log_probs_N_K_C: Any) -> torch.Tensor:
+    """log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
+    return torch.logsumexp(log_probs.double(), dim=1) - math.log(log_probs.shape[1])
 
 
 def entropy(log_probs_N_K_C: Any) -> torch.Tensor:
@@ -88,11 +124,12 @@ def entropy(log_probs_N_K_C: Any) -> torch.Tensor:
     Returns:
         float64 ``[N]``, in nats, between 0 and log C.
 
-    >>> entropy(torch.full((1, 2, 4), 0.25).log()).item() == math.log(4)
+    >>> round(entropy(torch.full((1, 2, 4), 0.25).log()).item(), 6) == round(math.log(4), 6)
     True
     """
-    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
-    return map_rows(_entropy_n, log_probs).clamp_(min=0.0)
+    return _score(lambda log_probs, probs: _predictive_entropy(probs), log_probs_N_K_C).clamp_(
+        min=0.0
+    )
 
 
 def conditional_entropy(log_probs_N_K_C: Any) -> torch.Tensor:
@@ -104,8 +141,7 @@ def conditional_entropy(log_probs_N_K_C: Any) -> torch.Tensor:
     Returns:
         float64 ``[N]``, between 0 and log C.
     """
-    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
-    return map_rows(_conditional_entropy_n, log_probs).clamp_(min=0.0)
+    return _score(_conditional_entropy, log_probs_N_K_C).clamp_(min=0.0)
 
 
 def bald(log_probs_N_K_C: Any) -> torch.Tensor:
@@ -120,7 +156,8 @@ def bald(log_probs_N_K_C: Any) -> torch.Tensor:
     Returns:
         float64 ``[N]``, in nats, between 0 and min(log C, log K).
     """
-    return bald_and_conditional_entropy(check_log_probs(log_probs_N_K_C))[0]
+    both_N_2 = _score(_bald_and_conditional_entropy, log_probs_N_K_C, warn_single_sample=True)
+    return both_N_2[:, 0].clamp_(min=0.0)
 
 
 def variation_ratios(log_probs_N_K_C: Any) -> torch.Tensor:
@@ -129,12 +166,11 @@ def variation_ratios(log_probs_N_K_C: Any) -> torch.Tensor:
     Returns:
         float64 ``[N]`` in [0, 1 - 1/C].
     """
-    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
 
-    def variation_ratios_n(chunk: torch.Tensor) -> torch.Tensor:
-        return 1.0 - chunk.double().exp().mean(dim=1).amax(dim=-1)
+    def variation_ratios_n(log_probs: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+        return 1.0 - _mean_probs(probs).amax(dim=-1)
 
-    return map_rows(variation_ratios_n, log_probs).clamp_(min=0.0)
+    return _score(variation_ratios_n, log_probs_N_K_C).clamp_(min=0.0)
 
 
 def mean_std(log_probs_N_K_C: Any) -> torch.Tensor:
@@ -143,11 +179,10 @@ def mean_std(log_probs_N_K_C: Any) -> torch.Tensor:
     Returns:
         float64 ``[N]``, ≥ 0.
     """
-    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
 
-    def mean_std_n(chunk: torch.Tensor) -> torch.Tensor:
-        probs = chunk.double().exp()
-        variance = (probs.square().mean(dim=1) - probs.mean(dim=1).square()).clamp_(min=0.0)
+    def mean_std_n(log_probs: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+        second_moment = probs.square().sum(dim=1, dtype=F64) / probs.shape[1]
+        variance = (second_moment - _mean_probs(probs).square()).clamp_(min=0.0)
         return variance.sqrt().mean(dim=-1)
 
-    return map_rows(mean_std_n, log_probs)
+    return _score(mean_std_n, log_probs_N_K_C)
