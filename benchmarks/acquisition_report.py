@@ -44,9 +44,10 @@ def model_pair(
     A linear head on D features; posterior sample k scales the features by a shared dropout-like
     mask 1 ± d (d = 0.4 for the training model by default). Every point has a log-normal
     sharpness, so some are confident and some ambiguous; points come in near-duplicate pairs
-    (Repeated-MNIST-like). The evaluation model (trained on more data) is the same head, 20% sharper, with damped masks
-    (d = 0.25 by default): less epistemic uncertainty on most points, as self-distillation on the
-    pool gives. Smaller dampings give smaller BALD scores (a less saturated joint MI).
+    (Repeated-MNIST-like). The evaluation model (trained on more data) is the same head, 20%
+    sharper, with damped masks (d = 0.25 by default): less epistemic uncertainty on most points,
+    as self-distillation on the pool gives. Smaller dampings give smaller BALD scores (a less
+    saturated joint MI).
     """
     gen = torch.Generator().manual_seed(seed)
     num_base = math.ceil(num_points / 2)
