@@ -12,6 +12,8 @@ import torch
 from batchbald.acquisition import bald, entropy, get_acquirer, top_k
 from batchbald.acquisition.stochastic import (
     POWER_EPSILON,
+    _fill_keys_numpy,
+    _fill_keys_torch,
     points_at_ranks,
     stochastic_acquirer,
     stochastic_batch,
@@ -123,6 +125,20 @@ def test_points_at_ranks_equals_a_stable_descending_sort(kind):
         ranks = torch.randperm(num_points, generator=gen)[: min(num_points, 100)] + 1
         expected = torch.sort(scores, descending=True, stable=True).indices[ranks - 1]
         assert torch.equal(points_at_ranks(scores, ranks), expected)
+
+
+@pytest.mark.parametrize("mode", ["power", "softmax", "softrank"])
+@pytest.mark.parametrize("coldness", [0.0, 1.0, 8.0])
+def test_numpy_and_torch_key_paths_agree(mode, coldness):
+    """CPU tensors take the numpy path; accelerators the torch one (checked here on the CPU)."""
+    scores = torch.randn(1000, generator=generator(5), dtype=torch.float64)
+    uniforms = torch.rand(1000, generator=generator(6), dtype=torch.float64)
+    uniforms[0] = 0.0  # clamped, finite
+    by_numpy, by_torch = uniforms.clone(), uniforms.clone()
+    _fill_keys_numpy(by_numpy.numpy(), scores.numpy(), mode, coldness)
+    _fill_keys_torch(by_torch, scores, mode, coldness)
+    assert torch.isfinite(by_numpy).all()
+    torch.testing.assert_close(by_numpy, by_torch, rtol=1e-12, atol=1e-12)
 
 
 def test_power_mode_clamps_non_positive_scores():

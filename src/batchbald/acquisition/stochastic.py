@@ -30,6 +30,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from batchbald.acquisition._validation import (
@@ -46,6 +47,7 @@ from batchbald.errors import InvalidInputError
 __all__ = [
     "POWER_EPSILON",
     "STOCHASTIC_MODES",
+    "gumbel_keys",
     "points_at_ranks",
     "stochastic_acquirer",
     "stochastic_batch",
@@ -84,65 +86,92 @@ def check_mode(mode: Any) -> str:
     return mode
 
 
-def log_weights(scores_N: torch.Tensor, mode: str) -> torch.Tensor:
-    """Unnormalised log-probability per unit coldness: p_n ∝ exp(β · log_weights_n).
+def gumbel_keys(
+    scores_N: torch.Tensor, mode: str, coldness: float, *, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Gumbel-top-k keys G_n / β + log-weight_n, float64 ``[N]`` on the scores' device.
 
-    Args:
-        scores_N: float64 ``[N]`` finite scores.
-        mode: ``"power"`` (log max(s, ε)) or ``"softmax"`` (s). Softrank works in rank space
-            (see :func:`stochastic_batch`).
-
-    Returns:
-        float64 ``[N]`` on the scores' device.
+    The log-weight is log max(s_n, ε) (power), s_n (softmax) or −log n (softrank: keys are per
+    *rank* n, see :func:`stochastic_batch`); coldness 0 gives the bare noise G_n. G_n are i.i.d.
+    Gumbel(0, 1), drawn as −log(−log U) from ``torch.rand`` (U clamped away from 0: finite).
     """
+    noise_device = generator.device if generator is not None else scores_N.device
+    keys_N = torch.rand(
+        scores_N.numel(), generator=generator, dtype=torch.float64, device=noise_device
+    ).to(scores_N.device)
+    if keys_N.device.type == "cpu":
+        # numpy runs this elementwise chain on one thread; on a shared CPU that is several times
+        # faster than torch's intra-op threads, which wait for each other at every op.
+        _fill_keys_numpy(keys_N.numpy(), scores_N.detach().numpy(), mode, coldness)
+    else:
+        _fill_keys_torch(keys_N, scores_N, mode, coldness)
+    return keys_N
+
+
+def _fill_keys_numpy(keys: np.ndarray, scores: np.ndarray, mode: str, coldness: float) -> None:
+    """In place: uniforms U -> −log(−log U) / β + log-weight (see :func:`gumbel_keys`)."""
+    np.maximum(keys, np.finfo(np.float64).tiny, out=keys)
+    np.log(keys, out=keys)
+    np.negative(keys, out=keys)
+    np.log(keys, out=keys)  # log(−log U) = −G
+    keys /= -coldness if coldness > 0 else -1.0
+    if coldness == 0:
+        return
     if mode == "power":
-        return scores_N.clamp(min=POWER_EPSILON).log()
-    return scores_N.clone()
+        keys += np.log(np.maximum(scores, POWER_EPSILON))
+    elif mode == "softmax":
+        keys += scores
+    else:
+        keys -= np.log(np.arange(1, keys.size + 1, dtype=np.float64))
+
+
+def _fill_keys_torch(
+    keys_N: torch.Tensor, scores_N: torch.Tensor, mode: str, coldness: float
+) -> None:
+    """The same as :func:`_fill_keys_numpy` with torch ops (accelerators)."""
+    keys_N.clamp_(min=torch.finfo(torch.float64).tiny).log_().neg_().log_()
+    keys_N.div_(-coldness if coldness > 0 else -1.0)
+    if coldness == 0:
+        return
+    if mode == "power":
+        keys_N.add_(scores_N.clamp(min=POWER_EPSILON).log_())
+    elif mode == "softmax":
+        keys_N.add_(scores_N)
+    else:
+        ranks_N = torch.arange(1, keys_N.numel() + 1, dtype=torch.float64, device=keys_N.device)
+        keys_N.sub_(ranks_N.log_())
 
 
 def points_at_ranks(scores_N: torch.Tensor, ranks_b: torch.Tensor) -> torch.Tensor:
     """Pool indices holding the given 1-based ranks (rank 1 = highest score, ties by index).
 
-    Equal to ``torch.sort(scores_N, descending=True, stable=True).indices[ranks_b - 1]`` without
-    sorting the pool: scores (float64) are bucketed by the top 20 bits of an order-preserving
-    integer image of their bit pattern (sign, exponent, 8 mantissa bits: log-spaced buckets,
-    which suits skewed score distributions), and only buckets holding a requested rank are
-    sorted. Buckets are value ranges, so equal scores share a bucket and the order across buckets
-    is the order of the values. Worst case (all scores in a few buckets): a full sort. Pools
-    under 2^17 points are simply sorted (cheaper than the 2^20-bucket histogram).
+    Equal to ``torch.sort(scores_N, descending=True, stable=True).indices[ranks_b - 1]``, which
+    is what accelerators and pools under 2^17 points run. Large CPU pools skip the full sort:
+    float64 scores are bucketed by the top 20 bits of an order-preserving integer image of their
+    bits (sign, exponent, 8 mantissa bits: log-spaced buckets, suited to skewed scores) and only
+    the buckets holding a requested rank are sorted. Buckets are value ranges, so equal scores
+    share one and the order across buckets is the order of the values.
     """
-    if scores_N.numel() < 2**17:
+    if scores_N.device.type != "cpu" or scores_N.numel() < 2**17:
         return torch.sort(scores_N, descending=True, stable=True).indices[ranks_b - 1]
-    bits_N = (scores_N + 0.0).view(torch.int64)  # + 0.0 turns -0.0 into +0.0
+    scores = scores_N.detach().numpy() + 0.0  # + 0.0 turns -0.0 into +0.0
+    bits = scores.view(np.int64)
     # Negative floats: flip the magnitude bits so that the signed integers order like the floats.
-    keys_N = torch.where(bits_N < 0, bits_N ^ 0x7FFFFFFFFFFFFFFF, bits_N)
-    bucket_N = (keys_N >> 44) + 2**19  # in [0, 2^20), higher bucket = higher scores
-    counts_B = torch.bincount(bucket_N, minlength=2**20)
-    at_or_above_B = counts_B.flip(0).cumsum(0).flip(0)  # points in bucket ≥ j (non-increasing)
+    bucket = (np.where(bits < 0, bits ^ 0x7FFFFFFFFFFFFFFF, bits) >> 44) + 2**19  # [0, 2^20)
+    counts = np.bincount(bucket, minlength=2**20)
+    at_or_above = np.cumsum(counts[::-1])[::-1]  # points in bucket ≥ j (non-increasing)
+    ranks = ranks_b.cpu().numpy()
     # The bucket of rank r is the last j with at_or_above[j] ≥ r.
-    bucket_b = at_or_above_B.numel() - torch.searchsorted(at_or_above_B.flip(0), ranks_b) - 1
-    needed_B = torch.zeros_like(counts_B, dtype=torch.bool)
-    needed_B[bucket_b] = True
-    members = torch.nonzero(needed_B[bucket_N]).squeeze(1)  # index order
-    members = members[torch.sort(scores_N[members], descending=True, stable=True).indices]
+    bucket_b = at_or_above.size - np.searchsorted(at_or_above[::-1], ranks) - 1
+    needed = np.zeros(counts.size, dtype=bool)
+    needed[bucket_b] = True
+    members = np.flatnonzero(needed[bucket])  # index order
+    members = members[np.argsort(-scores[members], kind="stable")]
     # A bucket's members form one block of ``members``; it starts after the members of the
     # needed buckets above it, and its k-th member has global rank (points above) + k + 1.
-    block_start_b = torch.searchsorted(-bucket_N[members], -bucket_b)
-    above_b = at_or_above_B[bucket_b] - counts_B[bucket_b]
-    return members[block_start_b + ranks_b - above_b - 1]
-
-
-def gumbel_noise(
-    num_points: int, *, generator: torch.Generator | None, device: torch.device
-) -> torch.Tensor:
-    """i.i.d. standard Gumbel(0, 1) samples, float64 ``[num_points]``, finite (never ±inf)."""
-    noise_device = generator.device if generator is not None else device
-    uniform_N = torch.rand(
-        num_points, generator=generator, dtype=torch.float64, device=noise_device
-    )
-    # U = 0 would give -inf; U < 1 always, so -log U > 0 and the double log is finite.
-    uniform_N.clamp_(min=torch.finfo(torch.float64).tiny)
-    return uniform_N.log_().neg_().log_().neg_().to(device)
+    block_start = np.searchsorted(-bucket[members], -bucket_b)
+    above = at_or_above[bucket_b] - counts[bucket_b]
+    return torch.from_numpy(members[block_start + ranks - above - 1]).to(ranks_b.device)
 
 
 def stochastic_batch(
@@ -183,25 +212,22 @@ def stochastic_batch(
     if math.isinf(coldness):
         indices = _top_indices(scores, batch_size)  # exactly top_k, without a full sort
         return AcquisitionResult(indices=indices, scores=scores[indices])
-    keys_N = gumbel_noise(scores.numel(), generator=generator, device=scores.device)
-    if coldness == 0:
-        indices = _top_indices(keys_N, batch_size)
-    elif mode == "softrank":
-        # Gumbel-top-k over ranks (p_r ∝ r^-β; the noise is i.i.d., so attaching it to ranks
-        # instead of points changes nothing), then the points holding the drawn ranks.
-        ranks_N = torch.arange(1, scores.numel() + 1, dtype=torch.float64, device=scores.device)
-        keys_N.div_(coldness).sub_(ranks_N.log_())
-        indices = points_at_ranks(scores, _top_indices(keys_N, batch_size) + 1)
-    else:
-        keys_N.div_(coldness).add_(log_weights(scores, mode))
-        indices = _top_indices(keys_N, batch_size)
+    keys_N = gumbel_keys(scores, mode, coldness, generator=generator)
+    indices = _top_indices(keys_N, batch_size)
+    if mode == "softrank" and coldness > 0:
+        # The keys were per rank (p_r ∝ r^-β; the noise is i.i.d., so attaching it to ranks
+        # instead of points changes nothing): map the drawn ranks to the points holding them.
+        indices = points_at_ranks(scores, indices + 1)
     return AcquisitionResult(indices=indices, scores=scores[indices])
 
 
 def _top_indices(keys_N: torch.Tensor, batch_size: int) -> torch.Tensor:
     """Indices of the b largest keys, ties broken by index (deterministic, unlike topk)."""
     threshold = torch.topk(keys_N, batch_size, sorted=False).values.min()
-    candidates = torch.nonzero(keys_N >= threshold).squeeze(1)
+    if keys_N.device.type == "cpu":  # numpy's single-threaded scan: see gumbel_keys
+        candidates = torch.from_numpy(np.flatnonzero(keys_N.detach().numpy() >= threshold.item()))
+    else:
+        candidates = torch.nonzero(keys_N >= threshold).squeeze(1)
     order = torch.sort(keys_N[candidates], descending=True, stable=True).indices[:batch_size]
     return candidates[order]
 
