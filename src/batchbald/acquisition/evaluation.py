@@ -323,8 +323,8 @@ def _greedy(
     train_gains_N = train.first_gains()
     gains_N = train_gains_N - evaluation.first_gains()
     bound_N = train_gains_N - floor_N
-    pick = int(torch.argmax(gains_N))  # the first maximum: ties go to the lower index
-    picks, cumulative = [pick], [float(gains_N[pick])]
+    gain, pick = _argmax_lowest_index(gains_N, torch.arange(num_points, device=gains_N.device))
+    picks, cumulative = [pick], [gain]
     available_N = torch.ones(num_points, dtype=torch.bool, device=bound_N.device)
     available_N[pick] = False
     for step in range(1, batch_size):
