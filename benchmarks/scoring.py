@@ -69,12 +69,15 @@ def timed(fn: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, float, float]:
 
 
 def time_subsample(model, subsample: torch.Tensor, k: int, repeats: int, seed: int) -> dict:
+    # Each path at its default memory-bounded chunk: 4096 (image, mask) rows for the layer-by-layer
+    # paths (their conv1 output alone is 300 MB), model.scoring_rows_per_chunk for the fast one.
     chunk = max(1, 4096 // k)
+    fast_chunk = max(1, model.scoring_rows_per_chunk // k)
     paths = {
         "straightforward": lambda: chunked(straightforward, model, subsample, k, chunk),
         "generic": lambda: chunked(lambda m, x, kk: m(x, kk), model, subsample, k, chunk),
         "fast": lambda: chunked(
-            lambda m, x, kk: m.scoring_log_probs(x, kk), model, subsample, k, chunk
+            lambda m, x, kk: m.scoring_log_probs(x, kk), model, subsample, k, fast_chunk
         ),
     }
     results = {}

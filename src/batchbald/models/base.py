@@ -33,6 +33,10 @@ class BayesianModule(nn.Module):
     passed to :meth:`forward`; scoring masks from :meth:`prepare_masks`.
     """
 
+    #: Default chunk of :func:`~batchbald.models.predict.predict_log_probs`, in (input, sample)
+    #: rows: ``max(1, scoring_rows_per_chunk // k)`` inputs per chunk. Bounds peak memory.
+    scoring_rows_per_chunk: int = 4096
+
     def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
         """Layers before the first dropout: ``[B, ...] -> [B, ...]``. Identity by default."""
         return inputs
