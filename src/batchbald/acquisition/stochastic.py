@@ -7,14 +7,14 @@ Instead of the top-b scores, draw b points *without replacement* with probabilit
 * ``"softrank"``: p_n ∝ rank_n^(-β)      (rank 1 = the highest score),
 
 where β is the ``coldness``. The PowerEvaluationBALD report writes the exponent as α (score^α,
-α = 8 in its figures); the stochastic-acquisition paper (Kirsch et al., TMLR 2023, §3) calls it β
+α = 8 in its figures); the stochastic-acquisition paper (Kirsch et al., TMLR 2023) calls it β
 (β = 1 recommended). They are the same number: α = β = ``coldness``. Coldness 0 is uniformly random
 acquisition; coldness → ∞ is top-b.
 
 Gumbel-top-k trick: with G_n i.i.d. Gumbel(0, 1), the indices of the b largest keys
 ``log p_n + G_n`` are distributed as b successive draws without replacement from p. We use the
-equivalent keys ``log-score + G_n / β`` (dividing by β > 0 keeps the order), which never overflow
-for huge β: at β = ∞ the keys are the log-scores themselves and the result is exactly top-b.
+equivalent keys ``log-weight + G_n / β`` (dividing by β > 0 keeps the order; log-weight = log s,
+s or −log rank), which never overflow for huge β; β = ∞ is exactly top-b.
 
 References:
     Kirsch, Gal (2021), "PowerEvaluationBALD: Efficient Evaluation-Oriented Deep (Bayesian)
