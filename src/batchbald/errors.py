@@ -11,11 +11,11 @@ __all__ = [
     "BatchBALDWarning",
     "ConfigError",
     "DataError",
+    "FewSamplesWarning",
     "InvalidInputError",
     "JointMutualInformationSaturationWarning",
     "SingleSampleWarning",
     "UnknownNameError",
-    "FewSamplesWarning",
 ]
 
 

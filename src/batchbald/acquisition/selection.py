@@ -32,9 +32,13 @@ def top_k(scores_N: Any, batch_size: int) -> AcquisitionResult:
     """
     scores = check_scores(scores_N).double()
     batch_size = check_batch_size(batch_size, scores.numel())
-    # A stable descending sort breaks ties by index, which torch.topk does not promise.
-    order = torch.sort(scores, descending=True, stable=True).indices[:batch_size]
-    return AcquisitionResult(indices=order, scores=scores[order])
+    # torch.topk is O(N) but does not promise an order among ties; a stable sort of the few
+    # scores ≥ the b-th largest (ties included) gives "best first, ties by lower index".
+    threshold = torch.topk(scores, batch_size, sorted=False).values.min()
+    contenders = torch.nonzero(scores >= threshold).squeeze(1)
+    order = torch.sort(scores[contenders], descending=True, stable=True).indices[:batch_size]
+    indices = contenders[order]
+    return AcquisitionResult(indices=indices, scores=scores[indices])
 
 
 def random_batch(
