@@ -577,8 +577,14 @@ def environment(args: argparse.Namespace) -> dict:
          if line.startswith("model name")),
         platform.processor(),
     )  # fmt: skip
+    import batchbald
+
+    library = Path(batchbald.__file__).parent
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ["git", "-C", str(library), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     return {
         "python": platform.python_version(),
@@ -586,7 +592,8 @@ def environment(args: argparse.Namespace) -> dict:
         "threads": args.threads,
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
-        "git_commit": commit,
+        "library": str(library),
+        "git_commit": commit or "unknown (not a git checkout)",
         "peers": {peer: _peers.peer_version(peer) for peer in _peers.PEERS},
     }
 
