@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -80,16 +81,20 @@ def time_subsample(model, subsample: torch.Tensor, k: int, repeats: int, seed: i
             lambda m, x, kk: m.scoring_log_probs(x, kk), model, subsample, k, fast_chunk
         ),
     }
-    results = {}
+    runs: dict[str, list] = {name: [] for name in paths}
     with prepared_masks(model, k, generator=torch.Generator().manual_seed(seed)):
-        for name, run in paths.items():
-            runs = [timed(run) for _ in range(repeats)]
-            results[name] = (
-                runs[0][0],
-                statistics.median(r[1] for r in runs),
-                statistics.median(r[2] for r in runs),
-            )
-    return results
+        # Interleaved, so that every path sees the same (shared, fluctuating) machine load.
+        for _ in range(repeats):
+            for name, run in paths.items():
+                runs[name].append(timed(run))
+    return {
+        name: (
+            timings[0][0],
+            statistics.median(t[1] for t in timings),
+            statistics.median(t[2] for t in timings),
+        )
+        for name, timings in runs.items()
+    }
 
 
 def report_training(data: ImageData, pool_order: torch.Tensor, sizes: list[int], seed: int):
@@ -129,14 +134,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--subsample", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pool-size", type=int, default=None, help="default: the whole pool")
     parser.add_argument("--train-sizes", type=int, nargs="*", default=[20, 100])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, k = {args.k}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, k = {args.k}, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
 
     data = load_mnist_train(args.data_dir)
     rest = torch.ones(len(data), dtype=torch.bool)
@@ -150,9 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         model = MNISTBayesianCNN(generator=torch.Generator().manual_seed(args.seed)).eval()
 
     subsample = data.inputs[pool[: args.subsample]]
+    print(f"\nload average before scoring: {os.getloadavg()[0]:.1f}")
     results = time_subsample(model, subsample, args.k, args.repeats, args.seed + 2)
     reference, ref_wall, ref_cpu = results["straightforward"]
-    print(f"\n## Scoring {args.subsample} pool images × k = {args.k} (median of {args.repeats})")
+    print(
+        f"\n## Scoring {args.subsample} pool images × k = {args.k} "
+        f"(median of {args.repeats}, interleaved; load now {os.getloadavg()[0]:.1f})"
+    )
     print(
         "| path | wall s | image-samples/s | speed-up (wall) | CPU s | speed-up (CPU) "
         "| max abs diff vs straightforward |"
@@ -196,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         f"\n## Fast path, full pool: {len(full):,} images × k = {args.k} "
         f"-> {tuple(log_probs.shape)}"
     )
-    print(f"wall {wall:.1f} s ({wall / 60:.2f} min), CPU {cpu:.1f} s, {rate:,.0f} image-samples/s")
+    print(
+        f"wall {wall:.1f} s ({wall / 60:.2f} min), CPU {cpu:.1f} s, {rate:,.0f} image-samples/s "
+        f"(load average after: {os.getloadavg()[0]:.1f})"
+    )
     print(
         f"straightforward at its subsample rate would take "
         f"{len(full) * ref_wall / args.subsample / 60:.1f} min"
