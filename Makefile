@@ -28,9 +28,11 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
+# The demo's three methods run side by side (--jobs 3); rerunning resumes or skips finished work.
 demo: $(STAMP)
-	BATCHBALD_DATA_DIR=$(DATA_DIR) $(BIN)/batchbald run configs/demo.toml --out $(DEMO_OUT)
-	$(BIN)/batchbald report $(DEMO_OUT) --plot $(DEMO_OUT)/accuracy.png
+	BATCHBALD_DATA_DIR=$(DATA_DIR) $(BIN)/batchbald run configs/demo.toml --out $(DEMO_OUT) --jobs 3
+	$(BIN)/batchbald report $(DEMO_OUT) --thresholds 0.8 0.85 --sizes 60 100 120 \
+		--markdown $(DEMO_OUT)/table.md --plot $(DEMO_OUT)/accuracy.png --plots-dir $(DEMO_OUT)/plots
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 
 import pytest
 import torch
 
-from batchbald.acquisition import get_acquirer
+from batchbald.acquisition import Acquirer, get_acquirer
 from batchbald.data import ActiveLearningData, ImageData
-from batchbald.errors import InvalidInputError
+from batchbald.errors import InvalidInputError, JointMutualInformationSaturationWarning
 from batchbald.loop import ActiveLearningLoop, Fitted, LoopGenerators, LoopSettings
 from batchbald.oracle import CallbackOracle, DatasetOracle
 
@@ -209,6 +210,19 @@ def test_pool_exhausted():
     assert records[-1].stop_reason == "pool_exhausted"
     with pytest.raises(InvalidInputError, match="already stopped"):
         loop.step()
+
+
+def test_diagnostic_warnings_are_recorded_not_printed(recwarn):
+    def warning_acquirer(log_probs_N_K_C, batch_size, *, generator=None):
+        warnings.warn("joint MI near log K", JointMutualInformationSaturationWarning, stacklevel=1)
+        warnings.warn("someone else's", DeprecationWarning, stacklevel=1)
+        return get_acquirer("bald")(log_probs_N_K_C, batch_size)
+
+    loop = make_loop()
+    loop.acquirer = Acquirer("warning_bald", warning_acquirer, "test acquirer")
+    record = loop.step()
+    assert record.warnings == ["JointMutualInformationSaturationWarning: joint MI near log K"]
+    assert [w.category for w in recwarn] == [DeprecationWarning]
 
 
 def test_generator_states_round_trip():

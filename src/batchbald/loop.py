@@ -14,6 +14,7 @@ import base64
 import hashlib
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -23,7 +24,7 @@ import torch
 
 from batchbald.acquisition import Acquirer
 from batchbald.data import CANNOT_LABEL, ActiveLearningData, ImageData
-from batchbald.errors import InvalidInputError
+from batchbald.errors import BatchBALDWarning, InvalidInputError
 from batchbald.oracle import Oracle, check_labels
 
 _UNASKED = -2
@@ -178,6 +179,9 @@ class StepRecord:
         timings: seconds per phase: training, distillation, evaluation, scoring, acquisition.
         stop_reason: why the loop stopped after this step ("target_accuracy",
             "label_budget", "pool_exhausted"), else None.
+        warnings: diagnostic warnings (:class:`~batchbald.errors.BatchBALDWarning`) raised
+            during the step, as "Category: message" strings. They are recorded here instead
+            of being printed at every step.
     """
 
     step: int
@@ -191,6 +195,7 @@ class StepRecord:
     class_histogram: list[int]
     timings: dict[str, float] = field(default_factory=dict)
     stop_reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -275,6 +280,19 @@ class ActiveLearningLoop:
         """Train, evaluate, and unless a stop condition holds, acquire one batch."""
         if self.done:
             raise InvalidInputError("the loop has already stopped; no more steps to run")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", BatchBALDWarning)
+            record = self._step()
+        ours = [w for w in caught if issubclass(w.category, BatchBALDWarning)]
+        for other in caught:  # not ours: passed on unchanged
+            if other not in ours:
+                warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+        if ours:
+            record = replace(record, warnings=[f"{w.category.__name__}: {w.message}" for w in ours])
+        self.records.append(record)
+        return record
+
+    def _step(self) -> StepRecord:
         timings: dict[str, float] = {}
         train = self.training_data()
         validation = self.data.subset(self.split.validation_indices)
@@ -286,7 +304,7 @@ class ActiveLearningLoop:
         acquired: dict[str, list] = {"indices": [], "scores": [], "labels": []}
         if stop_reason is None:
             acquired = self._acquire(fitted, train, timings)
-        record = StepRecord(
+        return StepRecord(
             step=len(self.records),
             train_size=len(self.split.labelled_indices) - len(acquired["indices"]),
             test_accuracy=float(accuracy),
@@ -299,8 +317,6 @@ class ActiveLearningLoop:
             timings=timings,
             stop_reason=stop_reason,
         )
-        self.records.append(record)
-        return record
 
     def _stop_reason(self, accuracy: float) -> str | None:
         target = self.settings.target_accuracy

@@ -94,8 +94,8 @@ class ScoringConfig:
     Attributes:
         k: MC dropout samples (consistent masks) to score the pool.
         test_k: MC samples for test evaluation (probabilities averaged, then argmax).
-        batch_size: inputs per inference chunk; 0 picks about 4096 (input, sample) rows per
-            chunk. Memory only: results do not depend on it.
+        batch_size: inputs per inference chunk; 0 picks about 1024 (input, sample) rows per
+            chunk. Memory and speed only: results do not depend on it.
     """
 
     k: int = 10

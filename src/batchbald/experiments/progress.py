@@ -23,6 +23,9 @@ def _step_line(key: str, record: dict[str, Any]) -> str:
     )
     if record.get("stop_reason"):
         line += f" (stop: {record['stop_reason']})"
+    if record.get("warnings"):
+        kinds = sorted({message.split(":")[0] for message in record["warnings"]})
+        line += f" [warned: {', '.join(kinds)}; see the trial file]"
     return line
 
 

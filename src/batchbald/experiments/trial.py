@@ -150,7 +150,8 @@ def _payload(spec: TrialSpec, config: ExperimentConfig, loop: ActiveLearningLoop
         "timings": {"total_s": sum(totals.values()), **{f"{k}_s": v for k, v in totals.items()}},
         "config": spec.config,
         "steps": records,
-        "state": loop.state_dict(),
+        # The loop's state without its records (they are "steps" above).
+        "state": {key: value for key, value in loop.state_dict().items() if key != "records"},
     }
 
 
@@ -172,7 +173,7 @@ def run_trial(spec: TrialSpec, progress: Progress | None = None) -> dict[str, An
     loop = _build_loop(spec, config)
     started = _now()
     if existing is not None:
-        loop.load_state_dict(existing["state"])
+        loop.load_state_dict({**existing["state"], "records": existing["steps"]})
         started = existing.get("started", started)
     total = max(expected_steps(config, spec.method), len(loop.records))
     report(spec.key, "start", {"total": total, "done": len(loop.records)})
