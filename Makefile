@@ -32,7 +32,8 @@ format: $(STAMP)
 demo: $(STAMP)
 	BATCHBALD_DATA_DIR=$(DATA_DIR) $(BIN)/batchbald run configs/demo.toml --out $(DEMO_OUT) --jobs 3
 	$(BIN)/batchbald report $(DEMO_OUT) --thresholds 0.8 0.85 --sizes 60 100 120 \
-		--markdown $(DEMO_OUT)/table.md --plot $(DEMO_OUT)/accuracy.png --plots-dir $(DEMO_OUT)/plots
+		--markdown $(DEMO_OUT)/table.md --plot $(DEMO_OUT)/accuracy.png --plots-dir $(DEMO_OUT)/plots \
+		--time-reference batchbald_b10
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

@@ -106,6 +106,12 @@ def _add_report(commands: Any) -> None:
     )
     report.add_argument("--plot", default=None, help="write the accuracy plot here (PNG and SVG)")
     report.add_argument("--plots-dir", default=None, help="write all four plots into this folder")
+    report.add_argument(
+        "--time-reference",
+        default=None,
+        metavar="METHOD",
+        help="method whose total time is 1.0 in the relative-time plot (default: the first)",
+    )
     report.add_argument("--complete-only", action="store_true", help="ignore unfinished trials")
 
 

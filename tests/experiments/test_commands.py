@@ -18,7 +18,7 @@ def test_run_then_report(tmp_path, capsys):
         "report", str(out), "--thresholds", "0.5", "--sizes", "13",
         "--plot", str(tmp_path / "acc.png"), "--plots-dir", str(tmp_path / "plots"),
         "--markdown", str(tmp_path / "t.md"), "--csv", str(tmp_path / "t.csv"),
-        "--steps-csv", str(tmp_path / "steps.csv"),
+        "--steps-csv", str(tmp_path / "steps.csv"), "--time-reference", "random_b3",
     ]  # fmt: skip
     assert main(report_args) == 0
     printed = capsys.readouterr().out

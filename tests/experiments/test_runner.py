@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from batchbald.errors import BatchBALDError, ConfigError
+from batchbald.errors import BatchBALDError, ConfigError, DataError
 from batchbald.experiments.config import config_from_dict
 from batchbald.experiments.results import load_trials, read_json
 from batchbald.experiments.runner import plan_trials, run_trials
@@ -113,6 +113,16 @@ def test_changed_config_in_the_same_folder_is_refused(tmp_path, reference):
     run(tmp_path, config_from_dict(tiny_config(methods=methods, description="more")))
     assert (tmp_path / "tiny/bald_b3/trial_0.json").read_bytes() == before
     assert read_json(tmp_path / "tiny/entropy_b3/trial_0.json")["status"] == "complete"
+
+
+def test_missing_data_fails_once_before_any_trial(tmp_path, monkeypatch):
+    monkeypatch.setattr(ActiveLearningLoop, "step", lambda self: pytest.fail("started a trial"))
+    table = tiny_config(data={**tiny_config()["data"], "dataset": "mnist"})
+    specs = plan_trials([config_from_dict(table)], out_dir=tmp_path, data_dir=tmp_path,
+                        download=False)  # fmt: skip
+    with pytest.raises(DataError, match="dataset 'mnist': missing 4 file"):
+        run_trials(specs, jobs=1, quiet=True)
+    assert not list(tmp_path.rglob("*.json"))
 
 
 def test_plan_rejects_duplicate_experiment_names(tmp_path):

@@ -55,7 +55,9 @@ def report_command(args: argparse.Namespace) -> int:
         if args.plot:
             written += plots.plot_accuracy(trials, args.plot)
         if args.plots_dir:
-            written += plots.write_all_plots(trials, args.plots_dir)
+            written += plots.write_all_plots(
+                trials, args.plots_dir, time_reference=args.time_reference
+            )
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -32,6 +32,7 @@ __all__ = [
     "available_dataset_names",
     "check_flaws",
     "check_training_settings",
+    "fetch_data",
     "make_trial_split",
     "prepare_data",
 ]
@@ -43,6 +44,25 @@ _FLAW_EXTRAS = {"ood_contamination": {"dataset", "split"}}
 def available_dataset_names() -> list[str]:
     """Every dataset a config may name: the registered IDX datasets and "synthetic"."""
     return sorted([*available_datasets(), SYNTHETIC_NAME])
+
+
+def fetch_data(
+    config: Any, *, data_dir: str | os.PathLike[str] | None = None, download: bool = True
+) -> None:
+    """Make sure ``config.dataset``'s files are present, downloading them if allowed.
+
+    The runner calls it once before starting trials, so a missing dataset is one error (not
+    one per trial) and parallel workers never download the same file at the same time.
+
+    Raises:
+        DataError: the files are missing and cannot be downloaded.
+    """
+    if config.dataset == SYNTHETIC_NAME:
+        return
+    from batchbald.data import get_dataset_spec, resolve_data_dir
+    from batchbald.data.fetch import locate_files
+
+    locate_files(get_dataset_spec(config.dataset), resolve_data_dir(data_dir), download=download)
 
 
 def check_flaws(value: Any, field: str) -> tuple[Mapping[str, Any], ...]:

@@ -184,12 +184,17 @@ def plot_label_entropy(trials: Sequence[TrialResult], path: str | Path) -> list[
     return _save(figure, path)
 
 
-def write_all_plots(trials: Sequence[TrialResult], out_dir: str | Path) -> list[Path]:
-    """The four figures in ``out_dir``: accuracy, relative_time, class_histogram, label_entropy."""
+def write_all_plots(
+    trials: Sequence[TrialResult], out_dir: str | Path, *, time_reference: str | None = None
+) -> list[Path]:
+    """The four figures in ``out_dir``: accuracy, relative_time, class_histogram, label_entropy.
+
+    ``time_reference`` is the method whose total time is 1.0 in relative_time (default: first).
+    """
     out_dir = Path(out_dir)
     return [
         *plot_accuracy(trials, out_dir / "accuracy.png"),
-        *plot_relative_time(trials, out_dir / "relative_time.png"),
+        *plot_relative_time(trials, out_dir / "relative_time.png", time_reference),
         *plot_class_histogram(trials, out_dir / "class_histogram.png"),
         *plot_label_entropy(trials, out_dir / "label_entropy.png"),
     ]

@@ -57,7 +57,8 @@ class ProgressDisplay:
             elif key in self.bars:
                 record = info["record"]
                 self.bars[key].set_postfix_str(
-                    f"{record['train_size']} labels, acc {100 * record['test_accuracy']:.1f}%"
+                    f"{record['train_size']} labels, acc {100 * record['test_accuracy']:.1f}%",
+                    refresh=False,
                 )
                 self.bars[key].update(1)
         elif event in ("end", "error"):

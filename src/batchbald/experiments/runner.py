@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
+from batchbald.experiments.components import fetch_data
 from batchbald.experiments.config import ExperimentConfig
 from batchbald.experiments.progress import ProgressDisplay
 from batchbald.experiments.trial import TrialSpec, run_trial
@@ -140,6 +141,28 @@ def _run_ray(specs, jobs, threads, display, failures) -> None:
     _drain(events, display)
 
 
+def _fetch_all(specs: Sequence[TrialSpec]) -> None:
+    """Check (and download) every dataset once, before any trial starts."""
+    done = set()
+    for spec in specs:
+        config = spec.experiment()
+        key = (config.data.dataset, spec.data_dir, spec.download)
+        if key not in done:
+            fetch_data(config.data, data_dir=spec.data_dir, download=spec.download)
+            done.add(key)
+
+
+def _failure_summary(failures: list[tuple[str, BaseException]], total: int) -> str:
+    """One entry per distinct error, listing the trials it hit."""
+    by_message: dict[str, list[str]] = {}
+    for key, error in failures:
+        by_message.setdefault(str(error), []).append(key)
+    lines = [f"{len(failures)} of {total} trials failed:"]
+    for message, keys in by_message.items():
+        lines.append(f"  {', '.join(keys)}: {message}")
+    return "\n".join(lines)
+
+
 def run_trials(
     specs: Sequence[TrialSpec],
     *,
@@ -161,6 +184,7 @@ def run_trials(
         display: receives progress events (default: :class:`ProgressDisplay`).
 
     Raises:
+        DataError: a dataset is missing and cannot be downloaded (checked before any trial).
         BatchBALDError: some trials failed (the message lists them).
     """
     if backend not in BACKENDS:
@@ -170,6 +194,7 @@ def run_trials(
         raise InvalidInputError(f"jobs must be an int ≥ 1; got {jobs!r}")
     jobs = min(jobs, max(1, len(specs)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
+    _fetch_all(specs)
     own_display = display is None
     display = display or ProgressDisplay(len(specs), quiet=quiet)
     failures: list[tuple[str, BaseException]] = []
@@ -180,5 +205,4 @@ def run_trials(
         if own_display:
             display.close()
     if failures:
-        lines = "\n".join(f"  {key}: {error}" for key, error in failures)
-        raise BatchBALDError(f"{len(failures)} of {len(specs)} trials failed:\n{lines}")
+        raise BatchBALDError(_failure_summary(failures, len(specs)))
