@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,8 +38,25 @@ def _param(text: str) -> tuple[str, Any]:
         return key.strip(), value
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except None/False/[] ones (their help says what unset means)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.default == []:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _RawDefaultsFormatter(argparse.RawDescriptionHelpFormatter, _DefaultsFormatter):
+    """Keeps the description's line breaks (the LOG_PROBS layout) and shows defaults."""
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.ArgumentDefaultsHelpFormatter(prog, max_help_position=32, width=100)
+    return _DefaultsFormatter(prog, max_help_position=32, width=100)
+
+
+def _raw_formatter(prog: str) -> argparse.HelpFormatter:
+    return _RawDefaultsFormatter(prog, max_help_position=32, width=100)
 
 
 def _add_run(commands: Any) -> None:
@@ -126,10 +144,10 @@ def _add_acquire(commands: Any) -> None:
     acquire = commands.add_parser(
         "acquire",
         help="pick a batch from saved log-probabilities (.npy / .pt)",
-        description="Select a batch of pool points with any registered acquisition function "
+        description="Select a batch of pool points with any registered acquisition function\n"
         "from log-probabilities saved by any framework.\n\n" + LOG_PROBS_LAYOUT,
         epilog="methods:\n" + methods,
-        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=100),
+        formatter_class=_raw_formatter,
     )
     acquire.add_argument(
         "log_probs", metavar="LOG_PROBS", help="[N, K, C] log-probabilities (.npy or .pt)"
@@ -142,9 +160,7 @@ def _add_acquire(commands: Any) -> None:
         help="acquisition function (listed below)",
     )
     acquire.add_argument("--batch-size", type=int, required=True, help="points to pick (b)")
-    acquire.add_argument(
-        "--seed", type=int, default=0, help="seed of the acquisition generator (default: 0)"
-    )
+    acquire.add_argument("--seed", type=int, default=0, help="seed of the acquisition generator")
     acquire.add_argument(
         "--param",
         type=_param,
@@ -283,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `batchbald list | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
