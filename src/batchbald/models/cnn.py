@@ -14,7 +14,11 @@ from torch import nn
 
 from batchbald.errors import InvalidInputError
 from batchbald.models.base import BayesianModule, check_num_samples
-from batchbald.models.dropout import ConsistentMCDropout, ConsistentMCDropout2d
+from batchbald.models.dropout import (
+    ConsistentMCDropout,
+    ConsistentMCDropout2d,
+    _ConsistentDropout,
+)
 from batchbald.models.fast import masked_conv, masked_conv_maxpool
 from batchbald.models.init import init_weights
 
@@ -37,16 +41,17 @@ def _check_inputs(inputs: torch.Tensor, model: str) -> None:
 
 
 class _PaperCNN(BayesianModule):
-    """Shared plumbing: input checks, the fast-path switch, seeded construction."""
+    """Shared plumbing: input checks, the fast-path switch, mask access."""
 
     def _fast_path_applies(self) -> bool:
         return not self.training and all(layer.enabled for layer in self.dropout_layers())
 
-    def _masks(self, layer: nn.Module, feature_shape: tuple[int, ...], like: torch.Tensor):
-        # [K, C, 1, 1] or [K, F] -> [K, C] / [K, F]
-        return layer.consistent_masks(feature_shape, dtype=like.dtype, device=like.device).flatten(
-            1
-        )
+    def _masks(
+        self, layer: _ConsistentDropout, feature_shape: tuple[int, ...], like: torch.Tensor
+    ) -> torch.Tensor:
+        """The layer's K prepared masks as ``[K, C]`` (channel) or ``[K, F]`` (element-wise)."""
+        masks = layer.consistent_masks(feature_shape, dtype=like.dtype, device=like.device)
+        return masks.flatten(1)
 
     def forward(
         self, inputs: torch.Tensor, k: int, *, generator: torch.Generator | None = None
