@@ -170,6 +170,22 @@ def test_evaluation_model_is_trained_for_acquirers_that_need_it():
     assert "distillation" not in make_loop("bald").step().timings
 
 
+def test_acquirers_that_ignore_predictions_skip_pool_scoring():
+    loop = make_loop("random", budget=8)
+    predicted_sizes = []
+    predict = loop.learner.predict
+
+    def recording_predict(model, inputs, k, generators):
+        predicted_sizes.append(len(inputs))
+        return predict(model, inputs, k, generators)
+
+    loop.learner.predict = recording_predict
+    records = loop.run()
+    pool_size = len(DATA) - 8
+    assert pool_size not in predicted_sizes  # only test/validation evaluations ran
+    assert all(record.timings["scoring"] == 0.0 for record in records if record.acquired["indices"])
+
+
 def test_unlabellable_points_leave_the_pool_but_not_train():
     # The oracle cannot label even dataset indices (answers -1, CANNOT_LABEL).
     oracle = CallbackOracle(

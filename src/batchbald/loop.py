@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import torch
 
 from batchbald.acquisition import Acquirer
+from batchbald.acquisition.registry import placeholder_log_probs
 from batchbald.data import CANNOT_LABEL, ActiveLearningData, ImageData
 from batchbald.errors import BatchBALDWarning, InvalidInputError
 from batchbald.oracle import Oracle, check_labels
@@ -332,8 +333,12 @@ class ActiveLearningLoop:
         pool = torch.as_tensor(self.split.pool_indices, dtype=torch.long)
         pool_inputs = self.data.inputs[pool]
         k = self.settings.k
-        with _timed(timings, "scoring"):
-            log_probs = self.learner.predict(fitted.model, pool_inputs, k, self.generators)
+        if self.acquirer.needs_predictions:
+            with _timed(timings, "scoring"):
+                log_probs = self.learner.predict(fitted.model, pool_inputs, k, self.generators)
+        else:  # e.g. random: scoring the pool would only cost time
+            log_probs = placeholder_log_probs(len(pool))
+            timings["scoring"] = 0.0
         eval_log_probs = None
         if self.acquirer.needs_eval_model:
             with _timed(timings, "distillation"):

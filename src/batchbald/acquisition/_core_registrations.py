@@ -34,7 +34,12 @@ def _random(
     return random_batch(log_probs.shape[0], batch_size, generator=generator)
 
 
-register("random", _random, description="uniformly random batch (baseline)")
+register(
+    "random",
+    _random,
+    description="uniformly random batch (baseline)",
+    needs_predictions=False,
+)
 register("entropy", _top_k_of(scores.entropy), description="top-b predictive entropy (max-entropy)")
 register("bald", _top_k_of(scores.bald), description="top-b BALD mutual information I[y; ω]")
 register(

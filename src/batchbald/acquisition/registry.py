@@ -14,8 +14,9 @@ Every registered function has the signature
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +25,13 @@ import torch
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.errors import InvalidInputError, UnknownNameError
 
-__all__ = ["Acquirer", "available_acquirers", "get_acquirer", "register"]
+__all__ = [
+    "Acquirer",
+    "available_acquirers",
+    "get_acquirer",
+    "placeholder_log_probs",
+    "register",
+]
 
 AcquireFn = Callable[..., AcquisitionResult]
 
@@ -39,6 +46,8 @@ class Acquirer:
         description: one line for ``batchbald list`` and ``--help``.
         needs_eval_model: True when the rule also needs ``eval_log_probs_N_K_C`` from an
             evaluation model (EvaluationBALD family); the loop then trains one.
+        needs_predictions: False when the rule ignores the model's predictions (random): the
+            loop then skips scoring the pool and passes :func:`placeholder_log_probs`.
         params: keyword hyperparameters passed to ``fn`` (e.g. ``num_samples``, ``coldness``).
     """
 
@@ -47,6 +56,7 @@ class Acquirer:
     description: str
     needs_eval_model: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
+    needs_predictions: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -79,9 +89,7 @@ class Acquirer:
                 f"acquirer {self.name!r} has no parameter(s) {unknown}; "
                 f"valid parameters: {sorted(allowed) or 'none'}"
             )
-        return Acquirer(
-            self.name, self.fn, self.description, self.needs_eval_model, {**self.params, **params}
-        )
+        return replace(self, params={**self.params, **params})
 
 
 def tunable_params(fn: AcquireFn) -> dict[str, Any]:
@@ -97,18 +105,27 @@ def tunable_params(fn: AcquireFn) -> dict[str, Any]:
 _REGISTRY: dict[str, Acquirer] = {}
 
 
+def placeholder_log_probs(pool_size: int) -> torch.Tensor:
+    """Uniform log-probabilities ``[N, 1, 2]``: what a caller passes to an acquirer with
+    ``needs_predictions=False`` instead of scoring the pool (only N is read)."""
+    return torch.full((pool_size, 1, 2), -math.log(2.0))
+
+
 def register(
     name: str,
     fn: AcquireFn,
     *,
     description: str,
     needs_eval_model: bool = False,
+    needs_predictions: bool = True,
     **params: Any,
 ) -> Acquirer:
     """Add an acquirer to the registry (names are unique) and return it."""
     if name in _REGISTRY:
         raise ValueError(f"acquirer {name!r} is already registered")
-    acquirer = Acquirer(name, fn, description, needs_eval_model).with_params(**params)
+    acquirer = Acquirer(
+        name, fn, description, needs_eval_model, needs_predictions=needs_predictions
+    ).with_params(**params)
     _REGISTRY[name] = acquirer
     return acquirer
 
