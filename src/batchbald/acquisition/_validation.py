@@ -188,3 +188,39 @@ def check_generator(generator: Any, name: str = "generator") -> torch.Generator 
             "Make one with torch.Generator().manual_seed(seed)."
         )
     return generator
+
+
+def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
+    """``dtype`` must be ``torch.float32`` or ``torch.float64`` (joint-probability precision)."""
+    if dtype not in (torch.float32, torch.float64):
+        raise InvalidInputError(f"{name} must be torch.float32 or torch.float64; got {dtype!r}")
+    return dtype
+
+
+def check_sampling_options(
+    num_samples: Any, generator: Any, dtype: Any, max_memory_bytes: Any
+) -> tuple[int, torch.Generator | None, torch.dtype, int]:
+    """The keyword arguments every greedy batch rule shares (BatchBALD, BatchEIG, ...).
+
+    Returns ``(num_samples, generator, dtype, max_memory_bytes)`` checked by
+    :func:`check_positive_int`, :func:`check_generator`, :func:`check_dtype` and
+    :func:`check_memory_budget`.
+    """
+    return (
+        check_positive_int(num_samples, "num_samples"),
+        check_generator(generator),
+        check_dtype(dtype),
+        check_memory_budget(max_memory_bytes),
+    )
+
+
+def check_pair(
+    log_probs_N_K_C: Any, eval_log_probs_N_K_C: Any, *, warn_single_sample: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate both log-prob tensors and check they describe the same pool (equal N, K, C)."""
+    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=warn_single_sample)
+    eval_log_probs = check_log_probs(
+        eval_log_probs_N_K_C, "eval_log_probs_N_K_C", warn_single_sample=warn_single_sample
+    )
+    check_same_pool(log_probs, eval_log_probs, "log_probs_N_K_C", "eval_log_probs_N_K_C")
+    return log_probs, eval_log_probs

@@ -31,18 +31,12 @@ import torch
 from batchbald.acquisition import joint_entropy as je
 from batchbald.acquisition._validation import (
     check_batch_size,
-    check_generator,
     check_log_probs,
-    check_memory_budget,
-    check_positive_int,
+    check_sampling_options,
 )
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import bald_and_conditional_entropy
-from batchbald.errors import (
-    FewSamplesWarning,
-    InvalidInputError,
-    JointMutualInformationSaturationWarning,
-)
+from batchbald.errors import FewSamplesWarning, JointMutualInformationSaturationWarning
 
 __all__ = ["DEFAULT_MAX_MEMORY_BYTES", "batchbald"]
 
@@ -55,12 +49,6 @@ SATURATION_FRACTION = 0.9
 TIE_TOLERANCE = 1e-12
 # Candidates rescored together in the first block of a lazy step; later blocks double in size.
 FIRST_BLOCK = 32
-
-
-def _check_dtype(dtype: Any) -> torch.dtype:
-    if dtype not in (torch.float32, torch.float64):
-        raise InvalidInputError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
-    return dtype
 
 
 def batchbald(
@@ -99,10 +87,9 @@ def batchbald(
     log_probs = check_log_probs(log_probs_N_K_C, check_normalisation=False)
     num_points, num_posterior, num_classes = log_probs.shape
     batch_size = check_batch_size(batch_size, num_points)
-    num_samples = check_positive_int(num_samples, "num_samples")
-    max_memory_bytes = check_memory_budget(max_memory_bytes)
-    generator = check_generator(generator)
-    dtype = _check_dtype(dtype)
+    num_samples, generator, dtype, max_memory_bytes = check_sampling_options(
+        num_samples, generator, dtype, max_memory_bytes
+    )
 
     # Δ(c | ∅) = BALD(c): the first upper bounds.
     bound_N, conditional_entropy_N = bald_and_conditional_entropy(log_probs)

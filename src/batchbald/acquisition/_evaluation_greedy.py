@@ -1,0 +1,250 @@
+"""The greedy engine behind BatchEIG and BatchEvaluationBALD (private).
+
+Public entry points: :func:`batchbald.acquisition.batch_evaluation.batch_eig` and
+:func:`~batchbald.acquisition.batch_evaluation.batch_evaluation_bald`, which validate their
+arguments and call :func:`greedy`. The comment block below proves that lazy greedy picks what
+full greedy picks in the exact phase.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from batchbald.acquisition import joint_entropy as je
+from batchbald.acquisition._chunks import DEFAULT_CHUNK_ELEMENTS, row_slices
+from batchbald.acquisition._validation import check_batch_size, check_sampling_options
+from batchbald.acquisition.batchbald import FIRST_BLOCK, TIE_TOLERANCE
+from batchbald.acquisition.result import AcquisitionResult
+from batchbald.acquisition.scores import entropy
+from batchbald.errors import FewSamplesWarning
+
+# ----------------------------------------------------------------------------------------------
+# Greedy batch versions: maximise a(A) = f_train(A) − f_eval(A) with f(A) = H(y_A) (BatchEIG) or
+# f(A) = I(y_A; ω) = H(y_A) − Σ_a E_ω H(y_a | ω) (BatchEvaluationBALD); step n adds
+# argmax_c Δ_train(c | A) − Δ_eval(c | A), Δ(c | A) = H(y_c | y_A) − λ E_ω H(y_c | ω), λ ∈ {0, 1}.
+#
+# Why lazy greedy is exact in the exact phase (a itself is not submodular; we never bound it
+# directly). With K equally weighted samples the enumeration computes functions of a genuine
+# discrete distribution, under which:
+#   (i)  Δ_eval(c | A) ≥ floor(c) := (1 − λ) E_ω H_eval(y_c | ω) ≥ 0 — for λ = 1, monotonicity of
+#        I(y_A; ω); for λ = 0, H(y_c | y_A) ≥ H(y_c | y_A, ω) = H(y_c | ω) (labels independent
+#        given ω);
+#   (ii) Δ_train(c | A) ≤ Δ_train(c | A') for A' ⊆ A — submodularity of the joint entropy and of
+#        I(y_A; ω) for conditionally independent labels (BatchBALD, Prop. 1).
+# So gain(c | A) ≤ U(c) := Δ_train(c | A') − floor(c), A' the last batch at which c was scored
+# (at first ∅), for this and every later step. Candidates are rescored by decreasing U in doubling
+# blocks until the best gain exceeds the next U by 1e-12 (rounding slack): every skipped
+# candidate has gain ≤ U < best, so the pick is full greedy's (ties: lowest index).
+#
+# Within a step, concavity of entropy bounds the *computed* eval gain for any weights w_m ≥ 0:
+# Σ_m w_m H[Σ_k π_mk p_eval(· | x_c, ω_k)] ≥ Σ_k v_k h_k(c), π_mk = p_eval(ω_k | ŷ^m),
+# v_k = Σ_m w_m π_mk, h_k(c) = H[p_eval(· | x_c, ω_k)]; so Δ̂_eval(c | A) ≥ L(c) :=
+# Σ_k (v_k − λ/K) h_k(c), and a candidate with Δ_train(c | A) − L(c) below the best gain so far
+# skips the evaluation model's GEMM. This holds for estimates too: exact in both phases.
+# In the sampled phase (ii) holds only approximately for the carried-over U (noisy estimates
+# from other draws), as in the core's lazy BatchBALD; ``lazy=False`` gives full greedy.
+# Details: docs/acquisition_report.md.
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GreedyOptions:
+    """The keyword arguments of a greedy batch rule, validated by :meth:`checked`."""
+
+    num_samples: int
+    generator: torch.Generator | None
+    dtype: torch.dtype
+    max_memory_bytes: int
+    lazy: bool
+
+    @classmethod
+    def checked(
+        cls, num_samples: Any, generator: Any, dtype: Any, max_memory_bytes: Any, lazy: bool
+    ) -> GreedyOptions:
+        """Options from user arguments (errors name the offending argument)."""
+        return cls(*check_sampling_options(num_samples, generator, dtype, max_memory_bytes), lazy)
+
+
+@dataclass
+class _Model:
+    """One model's pool tensors and the configurations of the current batch under it."""
+
+    log_probs_N_K_C: torch.Tensor
+    sample_entropy_N_K: torch.Tensor  # h_k(n) = H[p(· | x_n, ω_k)]
+    penalty_N: torch.Tensor  # λ E_ω H(y_n | ω)
+    configs: je.LabelConfigurations
+    posterior_M_K: torch.Tensor | None = None  # p(ω_k | ŷ^m), cached per greedy step
+    weights_M: torch.Tensor | None = None
+
+    @classmethod
+    def build(cls, log_probs_N_K_C: torch.Tensor, weight: float, dtype: torch.dtype) -> _Model:
+        sample_entropy = _sample_entropies(log_probs_N_K_C)
+        empty = je.empty_configurations(
+            log_probs_N_K_C.shape[1], dtype=dtype, device=sample_entropy.device
+        )
+        return cls(log_probs_N_K_C, sample_entropy, weight * sample_entropy.mean(dim=1), empty)
+
+    def set_configurations(self, configs: je.LabelConfigurations) -> None:
+        self.configs = configs
+        self.posterior_M_K = configs.posterior_M_K()
+        self.weights_M = configs.log_weights_M.exp()
+
+    def first_gains(self) -> torch.Tensor:
+        """Δ(c | ∅) = H(y_c) − λ E_ω H(y_c | ω) for every pool point, float64 ``[N]``."""
+        return entropy(self.log_probs_N_K_C) - self.penalty_N
+
+    def batch_score(self, picks: list[int]) -> float:
+        """f(A) = H(y_A) − λ Σ_a E_ω H(y_a | ω) under the current configurations."""
+        return self.configs.entropy() - float(self.penalty_N[picks].sum())
+
+    def gains(self, candidates: torch.Tensor, chunk: int) -> torch.Tensor:
+        """Δ(c | A) = Σ_m w_m H[p(· | ŷ^m, x_c)] − λ E_ω H(y_c | ω) for the given candidates."""
+        sums = je.conditional_entropy_sums(
+            self.posterior_M_K, self.weights_M, self.log_probs_N_K_C[candidates], chunk
+        )
+        return sums - self.penalty_N[candidates]
+
+    def gain_lower_bounds(self, candidates: torch.Tensor, weight: float) -> torch.Tensor:
+        """L(c) = Σ_k (v_k − λ/K) h_k(c) ≤ the computed Δ(c | A) (concavity; see above)."""
+        v_K = (self.weights_M @ self.posterior_M_K).double()
+        return self.sample_entropy_N_K[candidates] @ (v_K - weight / v_K.numel())
+
+
+def _sample_entropies(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    """H[p(· | x_n, ω_k)] for every n and k, float64 ``[N, K]``, in bounded pool slices."""
+    num_points, num_samples, num_classes = log_probs_N_K_C.shape
+    out = torch.empty(num_points, num_samples, dtype=torch.float64, device=log_probs_N_K_C.device)
+    for rows in row_slices(num_points, DEFAULT_CHUNK_ELEMENTS // (num_samples * num_classes)):
+        out[rows] = torch.special.entr(log_probs_N_K_C[rows].double().exp()).sum(dim=-1)
+    return out
+
+
+def greedy(
+    pair: tuple[torch.Tensor, torch.Tensor],
+    batch_size: int,
+    *,
+    subtract_conditional: bool,
+    options: GreedyOptions,
+) -> AcquisitionResult:
+    """Greedy maximisation of f_train(A) − f_eval(A) (see the comment block above)."""
+    num_points = pair[0].shape[0]
+    batch_size = check_batch_size(batch_size, num_points)
+    weight = 1.0 if subtract_conditional else 0.0
+    train, evaluation = (_Model.build(log_probs, weight, options.dtype) for log_probs in pair)
+    # Step 0 is exact and needs no joint entropies; Δ_train(c | ∅) is every first bound.
+    floor_N = (1.0 - weight) * evaluation.sample_entropy_N_K.mean(dim=1)  # (i'): Δ_eval ≥ floor
+    train_gains_N = train.first_gains()
+    gains_N = train_gains_N - evaluation.first_gains()
+    bound_N = train_gains_N - floor_N
+    gain, pick = _argmax_lowest_index(gains_N, torch.arange(num_points, device=gains_N.device))
+    picks, cumulative = [pick], [gain]
+    available_N = torch.ones(num_points, dtype=torch.bool, device=bound_N.device)
+    available_N[pick] = False
+    for step in range(1, batch_size):
+        _update_configurations(train, evaluation, picks, step, options)
+        gain, pick = _best_candidate(
+            train, evaluation, (bound_N, floor_N), available_N, weight, options
+        )
+        batch_score = train.batch_score(picks) - evaluation.batch_score(picks)
+        picks.append(pick)
+        available_N[pick] = False
+        cumulative.append(batch_score + gain)
+    device = pair[0].device
+    return AcquisitionResult(
+        indices=torch.tensor(picks, dtype=torch.int64, device=device),
+        scores=torch.tensor(cumulative, dtype=torch.float64, device=device),
+    )
+
+
+def _update_configurations(
+    train: _Model, evaluation: _Model, picks: list[int], step: int, options: GreedyOptions
+) -> None:
+    """Extend both exact enumerations, or draw M configurations under train and reweight."""
+    num_classes, num_posterior = train.log_probs_N_K_C.shape[2], train.log_probs_N_K_C.shape[1]
+    if num_classes ** (step + 1) <= options.num_samples:
+        # Each model enumerates its own support (rescoring would miss configurations that are
+        # impossible under train but possible under eval).
+        for model in (train, evaluation):
+            model.set_configurations(
+                je.extend_exact(model.configs, model.log_probs_N_K_C[picks[-1]])
+            )
+        return
+    if train.configs.exact and options.num_samples < 10 * num_posterior:
+        warnings.warn(
+            f"num_samples = {options.num_samples} < 10·K = {10 * num_posterior} in the sampled "
+            "phase: joint entropy estimates are noisy. Raise num_samples.",
+            FewSamplesWarning,
+            stacklevel=5,
+        )
+    train.set_configurations(
+        je.sample_configurations(
+            train.log_probs_N_K_C[picks],
+            options.num_samples,
+            generator=options.generator,
+            dtype=options.dtype,
+        )
+    )
+    rescored = je.rescore(train.configs, evaluation.log_probs_N_K_C[picks])
+    # Self-normalise the importance weights: w_m = r_m / Σ_m' r_m' with r_m = p_eval / p_train.
+    log_weights_M = rescored.log_weights_M - torch.logsumexp(rescored.log_weights_M, dim=0)
+    evaluation.set_configurations(
+        je.LabelConfigurations(
+            rescored.labels_M_A, rescored.log_joint_M_K, log_weights_M, rescored.log_proposal_M
+        )
+    )
+
+
+def _best_candidate(
+    train: _Model,
+    evaluation: _Model,
+    bounds: tuple[torch.Tensor, torch.Tensor],
+    available_N: torch.Tensor,
+    weight: float,
+    options: GreedyOptions,
+) -> tuple[float, int]:
+    """The available candidate of largest gain (ties: lowest index); refreshes the bounds."""
+    bound_N, floor_N = bounds
+    configs = train.configs
+    chunk = je.candidate_chunk_size(
+        configs.num_configurations,
+        configs.log_joint_M_K.shape[1],
+        train.log_probs_N_K_C.shape[2],
+        torch.finfo(options.dtype).bits // 8,
+        options.max_memory_bytes,
+    )
+    candidates = torch.nonzero(available_N).squeeze(1)
+    # Candidates by decreasing bound, ties by index (stable sort of an index-ordered list).
+    order = candidates[torch.sort(bound_N[candidates], descending=True, stable=True).indices]
+    best_gain, best_pick = -math.inf, -1
+    start, block = 0, (FIRST_BLOCK if options.lazy else len(order))
+    while start < len(order):
+        if options.lazy and bound_N[order[start]] + TIE_TOLERANCE < best_gain:
+            break  # (i)+(ii): no remaining candidate can beat best_gain
+        block_indices = order[start : start + block]
+        start, block = start + len(block_indices), 2 * block
+        train_gains = train.gains(block_indices, chunk)
+        bound_N[block_indices] = train_gains - floor_N[block_indices]
+        if options.lazy:  # concavity filter: skip the eval GEMM where it cannot change the pick
+            ceiling = train_gains - evaluation.gain_lower_bounds(block_indices, weight)
+            keep = ceiling + TIE_TOLERANCE >= best_gain
+            block_indices, train_gains = block_indices[keep], train_gains[keep]
+            if block_indices.numel() == 0:
+                continue
+        gains = train_gains - evaluation.gains(block_indices, chunk)
+        gain, pick = _argmax_lowest_index(gains, block_indices)
+        if gain > best_gain + TIE_TOLERANCE or (
+            gain >= best_gain - TIE_TOLERANCE and pick < best_pick
+        ):
+            best_gain, best_pick = gain, pick
+    return best_gain, best_pick
+
+
+def _argmax_lowest_index(gains: torch.Tensor, indices: torch.Tensor) -> tuple[float, int]:
+    """Largest gain, the lowest index among gains within TIE_TOLERANCE of it."""
+    best = gains.max()
+    return float(best), int(indices[gains >= best - TIE_TOLERANCE].min())

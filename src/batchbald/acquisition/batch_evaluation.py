@@ -1,0 +1,130 @@
+"""Greedy batch versions of EIG and EvaluationBALD: BatchEIG and BatchEvaluationBALD.
+
+Both maximise a(A) = f_train(A) − f_eval(A) greedily, f the joint predictive entropy (BatchEIG)
+or the joint mutual information with the parameters (BatchEvaluationBALD), with the training and
+the evaluation model's log-probabilities of the same pool (see
+:mod:`batchbald.acquisition.evaluation` for the per-point scores and the two models). The greedy
+engine, and the proof that its lazy evaluation is exact, are in
+``batchbald/acquisition/_evaluation_greedy.py``.
+
+References:
+    Kirsch, Gal (2021), "PowerEvaluationBALD: Efficient Evaluation-Oriented Deep (Bayesian)
+    Active Learning with Stochastic Acquisition Functions", arXiv:2101.03552 (the report).
+    The maths is written out in ``docs/acquisition_report.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from batchbald.acquisition._evaluation_greedy import GreedyOptions, greedy
+from batchbald.acquisition._validation import check_log_probs, check_pair
+from batchbald.acquisition.batchbald import DEFAULT_MAX_MEMORY_BYTES
+from batchbald.acquisition.result import AcquisitionResult
+
+__all__ = ["batch_eig", "batch_evaluation_bald"]
+
+
+_BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
+
+    {definition}
+
+    Joint entropies follow :mod:`batchbald.acquisition.joint_entropy`: for the current batch A
+    and a candidate c, with configurations ŷ^m of y_A and weights w_m,
+
+        H(y_A, y_c) ≈ −Σ_m w_m log p(ŷ^m) + Σ_m w_m H[p(· | ŷ^m, x_c)],
+        p(y | ŷ^m, x_c) = Σ_k p(ω_k | ŷ^m) p(y | x_c, ω_k),  p(ω_k | ŷ^m) ∝ p(ŷ^m | ω_k).
+
+    Exact phase (while C^(n+1) ≤ num_samples at greedy step n, as in :func:`batchbald`): every
+    configuration is enumerated under each model separately and w_m = p(ŷ^m) (the sum is the
+    definition). Sampled phase: one draw per greedy step of M = num_samples configurations
+    ŷ^m ~ q = p_train(y_A) (ω_k stratified, then labels), shared by every candidate and by both
+    models. Under the training model q is the model's own predictive, so w_m = 1/M and the
+    estimate is a plain Monte-Carlo mean. Under the evaluation model the same draws are
+    importance-reweighted with self-normalised weights w_m = r_m / Σ_m' r_m',
+    r_m = p_eval(ŷ^m) / p_train(ŷ^m): Σ_m w_m g(ŷ^m) → E_{{p_eval}}[g] for both terms above, so
+    they estimate the evaluation model's H(y_A) and H(y_c | y_A). Self-normalising adds an
+    O(1/M) bias but cuts the spread: on the test suite's pools the standard deviation of
+    the estimate drops about 3× against the unnormalised w_m = r_m / M. Configurations with
+    p_train = 0 are never drawn, so the evaluation model must not put mass where the training
+    model has none (softmax outputs never do).
+
+    Candidates are scored lazily (the proof that the picks equal full greedy's in the exact
+    phase is in a comment in ``acquisition/_evaluation_greedy.py``); ``lazy=False`` rescores
+    every candidate every step.
+
+    Args:
+        log_probs_N_K_C: log p(y | x_n, ω_k) under the training model, ``[N, K, C]``, float32 or
+            float64, any device.
+        eval_log_probs_N_K_C: the evaluation model's log-probabilities, same shape.
+        batch_size: b, 1 ≤ b ≤ N.
+        num_samples: M, the exact/sampled threshold and the number of sampled configurations.
+        generator: randomness for the sampled phase (CPU generator); None uses torch's global.
+        dtype: precision of the joint-probability maths (float32 or float64).
+        max_memory_bytes: bound on the temporaries (default 1 GiB); results do not depend on it.
+        lazy: skip candidates whose bound cannot win (exact in the exact phase).
+
+    Returns:
+        :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` is the estimated
+        {title} score of the first i + 1 picks (cumulative, float64; it can be negative).
+
+    Raises:
+        InvalidInputError: bad input, or the two tensors disagree in N, K or C.
+    """
+
+
+def batch_eig(
+    log_probs_N_K_C: Any,
+    eval_log_probs_N_K_C: Any,
+    batch_size: int,
+    *,
+    num_samples: int = 10_000,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+    max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
+    lazy: bool = True,
+) -> AcquisitionResult:
+    log_probs, eval_log_probs = check_pair(
+        log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
+    )
+    options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
+    return greedy(
+        (log_probs, eval_log_probs), batch_size, subtract_conditional=False, options=options
+    )
+
+
+def batch_evaluation_bald(
+    log_probs_N_K_C: Any,
+    eval_log_probs_N_K_C: Any,
+    batch_size: int,
+    *,
+    num_samples: int = 10_000,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+    max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
+    lazy: bool = True,
+) -> AcquisitionResult:
+    log_probs, eval_log_probs = check_pair(
+        log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
+    )
+    if log_probs.shape[1] == 1:
+        check_log_probs(log_probs)  # warns: both BatchBALD terms are identically 0
+    options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
+    return greedy(
+        (log_probs, eval_log_probs), batch_size, subtract_conditional=True, options=options
+    )
+
+
+batch_eig.__doc__ = _BATCH_DOC.format(
+    title="BatchEIG",
+    definition="a(A) = H_train(y_A) − H_eval(y_A): joint predictive entropy under the training "
+    "model\n    minus under the evaluation model; b = 1 is "
+    ":func:`~batchbald.acquisition.evaluation.eig`.",
+)
+batch_evaluation_bald.__doc__ = _BATCH_DOC.format(
+    title="BatchEvaluationBALD",
+    definition="a(A) = I_train(y_A; ω) − I_eval(y_A; ω) = BatchBALD(train) − BatchBALD(eval);\n"
+    "    b = 1 is :func:`~batchbald.acquisition.evaluation.evaluation_bald`.",
+)
