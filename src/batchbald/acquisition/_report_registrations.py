@@ -138,59 +138,12 @@ register(
     coldness=1.0,
 )
 register(
-    "power_eig",
-    stochastic_acquirer(evaluation.eig, "power", uses_eval_model=True),
-    description="sample b points with p ∝ EIG^coldness (evaluation information gain)",
-    needs_eval_model=True,
-    coldness=1.0,
-)
-register(
-    "power_evaluation_bald",
-    stochastic_acquirer(evaluation.evaluation_bald, "power", uses_eval_model=True),
-    description="PowerEvaluationBALD: sample b points with p ∝ EvaluationBALD^coldness",
-    needs_eval_model=True,
-    coldness=1.0,
-)
-register(
     "stochastic",
     _stochastic,
     description="sample b points from a per-point score (score=, mode=, coldness=)",
     score="bald",
     mode="power",
     coldness=1.0,
-)
-register(
-    "stochastic_evaluation",
-    _stochastic_evaluation,
-    description="sample b points from an evaluation score (score=eig|evaluation_bald, mode=)",
-    needs_eval_model=True,
-    score="evaluation_bald",
-    mode="power",
-    coldness=1.0,
-)
-register(
-    "eig",
-    _top_k_evaluation(evaluation.eig),
-    description="top-b EIG: predictive entropy under the training minus the evaluation model",
-    needs_eval_model=True,
-)
-register(
-    "evaluation_bald",
-    _top_k_evaluation(evaluation.evaluation_bald),
-    description="top-b EvaluationBALD: BALD(training model) - BALD(evaluation model)",
-    needs_eval_model=True,
-)
-register(
-    "batch_eig",
-    _greedy_evaluation(evaluation.batch_eig),
-    description="greedy BatchEIG: joint predictive entropy, training minus evaluation model",
-    needs_eval_model=True,
-)
-register(
-    "batch_evaluation_bald",
-    _greedy_evaluation(evaluation.batch_evaluation_bald),
-    description="greedy BatchEvaluationBALD: BatchBALD(training) - BatchBALD(evaluation model)",
-    needs_eval_model=True,
 )
 register(
     "thompson_bald",
@@ -202,3 +155,52 @@ register(
     uniform_top_bald,
     description="b points uniformly from the top b·C BALD scores (report baseline)",
 )
+
+# Acquirers that also receive the evaluation model's log-probabilities (needs_eval_model=True):
+# name, function, description, default parameters.
+_EVALUATION_ACQUIRERS: tuple[tuple[str, Callable[..., AcquisitionResult], str, dict], ...] = (
+    (
+        "power_eig",
+        stochastic_acquirer(evaluation.eig, "power", uses_eval_model=True),
+        "sample b points with p ∝ EIG^coldness (evaluation information gain)",
+        {"coldness": 1.0},
+    ),
+    (
+        "power_evaluation_bald",
+        stochastic_acquirer(evaluation.evaluation_bald, "power", uses_eval_model=True),
+        "PowerEvaluationBALD: sample b points with p ∝ EvaluationBALD^coldness",
+        {"coldness": 1.0},
+    ),
+    (
+        "stochastic_evaluation",
+        _stochastic_evaluation,
+        "sample b points from an evaluation score (score=eig|evaluation_bald, mode=)",
+        {"score": "evaluation_bald", "mode": "power", "coldness": 1.0},
+    ),
+    (
+        "eig",
+        _top_k_evaluation(evaluation.eig),
+        "top-b EIG: predictive entropy under the training minus the evaluation model",
+        {},
+    ),
+    (
+        "evaluation_bald",
+        _top_k_evaluation(evaluation.evaluation_bald),
+        "top-b EvaluationBALD: BALD(training model) - BALD(evaluation model)",
+        {},
+    ),
+    (
+        "batch_eig",
+        _greedy_evaluation(evaluation.batch_eig),
+        "greedy BatchEIG: joint predictive entropy, training minus evaluation model",
+        {},
+    ),
+    (
+        "batch_evaluation_bald",
+        _greedy_evaluation(evaluation.batch_evaluation_bald),
+        "greedy BatchEvaluationBALD: BatchBALD(training) - BatchBALD(evaluation model)",
+        {},
+    ),
+)
+for _name, _fn, _description, _defaults in _EVALUATION_ACQUIRERS:
+    register(_name, _fn, description=_description, needs_eval_model=True, **_defaults)
