@@ -6,19 +6,20 @@ an acquirer from the registry picks pool positions; an oracle
 tracks the split. All randomness comes from :class:`LoopGenerators`, one generator per consumer,
 whose states are part of :meth:`ActiveLearningLoop.state_dict`, so a loop restored from a saved
 state continues exactly as the uninterrupted loop would have.
+
+The loop's value types (:class:`LoopSettings`, :class:`StepRecord`, :class:`Fitted`) and the
+:class:`Learner` protocol are in :mod:`batchbald.loop_types`, the generators in
+:mod:`batchbald.loop_generators`; all are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import math
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import torch
 
@@ -26,6 +27,8 @@ from batchbald.acquisition import Acquirer
 from batchbald.acquisition.registry import placeholder_log_probs
 from batchbald.data import CANNOT_LABEL, ActiveLearningData, ImageData
 from batchbald.errors import BatchBALDWarning, InvalidInputError
+from batchbald.loop_generators import LoopGenerators, derive_seed
+from batchbald.loop_types import Fitted, Learner, LoopSettings, StepRecord
 from batchbald.oracle import Oracle, check_labels
 
 _UNASKED = -2
@@ -39,173 +42,6 @@ __all__ = [
     "StepRecord",
     "derive_seed",
 ]
-
-
-@dataclass
-class LoopGenerators:
-    """One ``torch.Generator`` per consumer, all derived from a trial seed.
-
-    Attributes:
-        split: the initial labelled set and the validation set.
-        init: weight initialisation of every fresh model.
-        training: minibatch sampling and training-time dropout masks.
-        dropout: consistent MC dropout masks for pool scoring and evaluation.
-        acquisition: sampling inside acquirers (random, PowerBALD, BatchBALD's samples).
-    """
-
-    split: torch.Generator
-    init: torch.Generator
-    training: torch.Generator
-    dropout: torch.Generator
-    acquisition: torch.Generator
-
-    @classmethod
-    def from_seed(cls, seed: int) -> LoopGenerators:
-        """Independent generators: consumer ``name`` is seeded by SHA-256 of ``"{seed}/{name}"``.
-
-        >>> first, second = LoopGenerators.from_seed(0), LoopGenerators.from_seed(1)
-        >>> first.init.initial_seed() != second.init.initial_seed()
-        True
-        """
-        return cls(
-            **{name: torch.Generator().manual_seed(derive_seed(seed, name)) for name in _names()}
-        )
-
-    def state_dict(self) -> dict[str, str]:
-        """Each generator's state, base64 text (JSON-ready)."""
-        return {
-            name: base64.b64encode(bytes(getattr(self, name).get_state().tolist())).decode()
-            for name in _names()
-        }
-
-    def load_state_dict(self, state: dict[str, str]) -> None:
-        """Restore the states written by :meth:`state_dict`."""
-        for name in _names():
-            raw = base64.b64decode(state[name])
-            getattr(self, name).set_state(torch.tensor(list(raw), dtype=torch.uint8))
-
-
-def _names() -> list[str]:
-    return [item.name for item in fields(LoopGenerators)]
-
-
-def derive_seed(seed: int, name: str) -> int:
-    """A 63-bit seed for consumer ``name``, from SHA-256 of ``"{seed}/{name}"`` (stable).
-
-    >>> derive_seed(0, "init") == derive_seed(0, "init") != derive_seed(0, "training")
-    True
-    """
-    return int.from_bytes(hashlib.sha256(f"{seed}/{name}".encode()).digest()[:8], "little") >> 1
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """A trained model and what training reports about it."""
-
-    model: Any
-    epochs_trained: int
-    best_epoch: int
-    validation_accuracy: float = math.nan
-
-
-class Learner(Protocol):
-    """What the loop needs from a model family and its training recipe.
-
-    ``experiments.learner.BayesianLearner`` implements it with the package's MC-dropout CNNs.
-    """
-
-    def fit(self, train: ImageData, validation: ImageData, generators: LoopGenerators) -> Fitted:
-        """A fresh model (init from ``generators.init``) trained on ``train``."""
-        ...
-
-    def evaluate(
-        self, model: Any, data: ImageData, generators: LoopGenerators
-    ) -> tuple[float, float]:
-        """(accuracy, NLL) of ``model`` on ``data``."""
-        ...
-
-    def predict(
-        self, model: Any, inputs: torch.Tensor, k: int, generators: LoopGenerators
-    ) -> torch.Tensor:
-        """Log-probabilities ``[N, K, C]`` with K consistent MC dropout masks."""
-        ...
-
-    def distill(
-        self, teacher: Any, inputs: torch.Tensor, epochs: int, generators: LoopGenerators
-    ) -> Any:
-        """A fresh evaluation model self-distilled from ``teacher`` on ``inputs``."""
-        ...
-
-
-@dataclass(frozen=True)
-class LoopSettings:
-    """Batch size, MC samples and stopping rule of one loop.
-
-    Attributes:
-        batch_size: b, points acquired per step (the last step may take fewer).
-        k: MC dropout samples to score the pool.
-        label_budget: stop once this many points have been acquired (initial set excluded).
-        target_accuracy: stop as soon as a model reaches this test accuracy (None: never).
-    """
-
-    batch_size: int
-    k: int
-    label_budget: int
-    target_accuracy: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("batch_size", "k", "label_budget"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidInputError(f"{name} must be an int ≥ 1; got {value!r}")
-        if self.target_accuracy is not None and not 0.0 <= self.target_accuracy <= 1.0:
-            raise InvalidInputError(
-                f"target_accuracy must lie in [0, 1]; got {self.target_accuracy}"
-            )
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """What happened at one step (one trained model).
-
-    Attributes:
-        step: 0, 1, ...
-        train_size: labelled points (initial + acquired) the model was trained with.
-        test_accuracy, test_nll: of the model on the test set.
-        validation_accuracy: best validation accuracy during training.
-        epochs_trained, best_epoch: from training.
-        acquired: ``indices`` (dataset indices), ``scores`` and ``labels`` (oracle answers) of
-            the batch acquired after evaluation; empty lists at the last step.
-        class_histogram: labelled points per class (oracle answers) the model was trained on.
-        timings: seconds per phase: training, distillation, evaluation, scoring, acquisition.
-        stop_reason: why the loop stopped after this step ("target_accuracy",
-            "label_budget", "pool_exhausted"), else None.
-        warnings: diagnostic warnings (:class:`~batchbald.errors.BatchBALDWarning`) raised
-            during the step, as "Category: message" strings. They are recorded here instead
-            of being printed at every step.
-    """
-
-    step: int
-    train_size: int
-    test_accuracy: float
-    test_nll: float
-    validation_accuracy: float
-    epochs_trained: int
-    best_epoch: int
-    acquired: dict[str, list]
-    class_histogram: list[int]
-    timings: dict[str, float] = field(default_factory=dict)
-    stop_reason: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
-
-    @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> StepRecord:
-        return cls(
-            **{item.name: payload[item.name] for item in fields(cls) if item.name in payload}
-        )
 
 
 class ActiveLearningLoop:
