@@ -11,36 +11,12 @@ from torch import nn
 
 from batchbald.data import ImageData
 from batchbald.errors import InvalidInputError
-from batchbald.models import BayesianModule, ConsistentMCDropout, init_weights, predict_log_probs
+from batchbald.models import BayesianModule, predict_log_probs
 from batchbald.training import TrainingConfig, evaluate, predictive_log_probs, self_distill
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids thread-sync stalls on a shared, loaded CPU."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
-
-
-class TinyMLP(BayesianModule):
-    def __init__(self, generator: torch.Generator) -> None:
-        super().__init__()
-        self.hidden = nn.Linear(4, 32)
-        self.drop = ConsistentMCDropout(0.5)
-        self.out = nn.Linear(32, 3)
-        init_weights(self, generator)
-
-    def deterministic(self, inputs):
-        return self.hidden(inputs)
-
-    def stochastic(self, hidden, k, *, generator):
-        return F.log_softmax(self.out(F.relu(self.drop(hidden, k, generator=generator))), dim=1)
 
 
 class TableModel(BayesianModule):
@@ -62,8 +38,8 @@ def test_evaluate_on_known_probabilities():
     assert result.nll == pytest.approx(-(math.log(0.7) + math.log(0.3) + math.log(0.5)) / 3)
 
 
-def test_evaluate_averages_probabilities_not_log_probabilities():
-    model = TinyMLP(_gen(0))
+def test_evaluate_averages_probabilities_not_log_probabilities(tiny_mlp):
+    model = tiny_mlp(0)
     data = ImageData(torch.randn(40, 4, generator=_gen(1)), torch.arange(40) % 3, 3)
     log_probs_N_K_C = predict_log_probs(model, data.inputs, 6, generator=_gen(2)).double()
     mean_probs_N_C = log_probs_N_K_C.exp().mean(dim=1)  # probability-space reference
@@ -74,16 +50,16 @@ def test_evaluate_averages_probabilities_not_log_probabilities():
     assert result.nll == pytest.approx(expected_nll, rel=1e-6)
 
 
-def test_zero_samples_means_dropout_off():
-    model = TinyMLP(_gen(0))
+def test_zero_samples_means_dropout_off(tiny_mlp):
+    model = tiny_mlp(0)
     inputs = torch.randn(5, 4, generator=_gen(1))
     with torch.no_grad():
         expected = F.log_softmax(model.out(F.relu(model.hidden(inputs))), dim=1).double()
     torch.testing.assert_close(predictive_log_probs(model, inputs, 0), expected)
 
 
-def test_evaluate_rejects_bad_input():
-    model = TinyMLP(_gen(0))
+def test_evaluate_rejects_bad_input(tiny_mlp):
+    model = tiny_mlp(0)
     with pytest.raises(InvalidInputError, match=r"k must be an int ≥ 0 \(0 = dropout off\)"):
         evaluate(model, ImageData(torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), 3), -1)
     with pytest.raises(InvalidInputError, match="at least one labelled point"):
@@ -95,8 +71,8 @@ def _kl(teacher_N_C: torch.Tensor, student: BayesianModule, inputs: torch.Tensor
     return float((teacher_N_C.exp() * (teacher_N_C - student_N_C)).sum(1).mean())
 
 
-def test_self_distill_moves_student_towards_teacher():
-    teacher, student = TinyMLP(_gen(0)), TinyMLP(_gen(1))
+def test_self_distill_moves_student_towards_teacher(tiny_mlp):
+    teacher, student = tiny_mlp(0), tiny_mlp(1)
     inputs = torch.randn(200, 4, generator=_gen(2)) * 2
     teacher_before = [p.clone() for p in teacher.parameters()]
     targets = predictive_log_probs(teacher, inputs, 8, generator=_gen(3))
@@ -110,26 +86,22 @@ def test_self_distill_moves_student_towards_teacher():
         assert torch.equal(before_param, after_param)
 
 
-def test_self_distill_runs_the_given_number_of_epochs_reproducibly():
+def test_self_distill_runs_the_given_number_of_epochs_reproducibly(tiny_mlp):
     inputs = torch.randn(30, 4, generator=_gen(2))
     config = TrainingConfig(batch_size=10, epoch_size=25)
 
     def run() -> tuple[BayesianModule, list[int]]:
-        student, sizes = TinyMLP(_gen(1)), []
+        student, sizes = tiny_mlp(1), []
         student.hidden.register_forward_hook(
             lambda _m, args, _o: sizes.append(args[0].shape[0]) if student.training else None
         )
-        return self_distill(
-            TinyMLP(_gen(0)), student, inputs, config, 3, k=2, generator=_gen(4)
-        ), sizes
+        return self_distill(tiny_mlp(0), student, inputs, config, 3, k=2, generator=_gen(4)), sizes
 
     (first, sizes), (second, _) = run(), run()
     assert sizes == [10, 10, 5] * 3
     assert torch.equal(first.out.weight, second.out.weight)
 
 
-def test_self_distill_rejects_bad_epochs():
+def test_self_distill_rejects_bad_epochs(tiny_mlp):
     with pytest.raises(InvalidInputError, match="epochs must be an int ≥ 1; got 0"):
-        self_distill(
-            TinyMLP(_gen(0)), TinyMLP(_gen(1)), torch.zeros(3, 4), TrainingConfig(), 0, k=2
-        )
+        self_distill(tiny_mlp(0), tiny_mlp(1), torch.zeros(3, 4), TrainingConfig(), 0, k=2)

@@ -6,49 +6,18 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from batchbald.data import ImageData
 from batchbald.errors import InvalidInputError
-from batchbald.models import (
-    BayesianModule,
-    ConsistentMCDropout,
-    MNISTBayesianCNN,
-    init_weights,
-    predict_log_probs,
-)
+from batchbald.models import MNISTBayesianCNN, predict_log_probs
 from batchbald.training import Evaluation, TrainingConfig, evaluate, train_model
 from batchbald.training import train as train_module
 from batchbald.training._epochs import PermutationStream
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids thread-sync stalls on a shared, loaded CPU."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
-
-
-class TinyMLP(BayesianModule):
-    def __init__(self, generator: torch.Generator) -> None:
-        super().__init__()
-        self.hidden = nn.Linear(4, 32)
-        self.drop = ConsistentMCDropout(0.5)
-        self.out = nn.Linear(32, 3)
-        init_weights(self, generator)
-
-    def deterministic(self, inputs):
-        return self.hidden(inputs)
-
-    def stochastic(self, hidden, k, *, generator):
-        return F.log_softmax(self.out(F.relu(self.drop(hidden, k, generator=generator))), dim=1)
 
 
 def _blobs(n: int, seed: int) -> ImageData:
@@ -63,8 +32,8 @@ def _blobs(n: int, seed: int) -> ImageData:
 SMALL = TrainingConfig(batch_size=8, epoch_size=64, max_epochs=6, patience=2)
 
 
-def test_learns_separable_data():
-    result = train_model(TinyMLP(_gen(0)), _blobs(30, 1), _blobs(60, 2), SMALL, generator=_gen(3))
+def test_learns_separable_data(tiny_mlp):
+    result = train_model(tiny_mlp(0), _blobs(30, 1), _blobs(60, 2), SMALL, generator=_gen(3))
     assert result.best_metric > 0.9
     assert not result.model.training
     assert result.wall_time_s > 0
@@ -89,10 +58,10 @@ def test_same_seeds_give_identical_weights_and_predictions():
     )
 
 
-def test_best_weights_are_restored():
+def test_best_weights_are_restored(tiny_mlp):
     validation = _blobs(45, 2)
     config = TrainingConfig(batch_size=8, epoch_size=16, max_epochs=8, patience=2, lr=3e-3)
-    result = train_model(TinyMLP(_gen(0)), _blobs(9, 1), validation, config, generator=_gen(4))
+    result = train_model(tiny_mlp(0), _blobs(9, 1), validation, config, generator=_gen(4))
     accuracies = [record.val_accuracy for record in result.history]
     assert result.best_epoch == accuracies.index(max(accuracies)) + 1
     assert result.best_metric == result.best_record.val_accuracy
@@ -110,7 +79,7 @@ def test_best_weights_are_restored():
         ("accuracy", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], 7, 7),  # max_epochs reached
     ],
 )
-def test_early_stopping_is_strict(monkeypatch, metric, values, best_epoch, epochs):
+def test_early_stopping_is_strict(monkeypatch, metric, values, best_epoch, epochs, tiny_mlp):
     scripted = iter(values)
 
     def fake_evaluate(*_args, **_kwargs):
@@ -125,13 +94,13 @@ def test_early_stopping_is_strict(monkeypatch, metric, values, best_epoch, epoch
     config = TrainingConfig(
         batch_size=8, epoch_size=8, max_epochs=7, patience=3, early_stopping=metric
     )
-    result = train_model(TinyMLP(_gen(0)), _blobs(6, 1), _blobs(6, 2), config, generator=_gen(0))
+    result = train_model(tiny_mlp(0), _blobs(6, 1), _blobs(6, 2), config, generator=_gen(0))
     assert (result.best_epoch, result.epochs_trained) == (best_epoch, epochs)
     assert result.best_metric == values[best_epoch - 1]
 
 
-def test_epochs_have_fixed_length_whatever_the_set_size():
-    model = TinyMLP(_gen(0))
+def test_epochs_have_fixed_length_whatever_the_set_size(tiny_mlp):
+    model = tiny_mlp(0)
     sizes: list[int] = []
     model.hidden.register_forward_hook(
         lambda module, inputs, _out: sizes.append(inputs[0].shape[0]) if model.training else None
@@ -163,9 +132,9 @@ def test_permutation_stream_is_balanced_and_resumable():
         ({"model": nn.Linear(4, 3)}, "model must be a batchbald.models.BayesianModule"),
     ],
 )
-def test_rejects_bad_arguments(arguments, message):
+def test_rejects_bad_arguments(arguments, message, tiny_mlp):
     call = {
-        "model": TinyMLP(_gen(0)),
+        "model": tiny_mlp(0),
         "train": _blobs(3, 0),
         "validation": _blobs(3, 1),
         "config": SMALL,
