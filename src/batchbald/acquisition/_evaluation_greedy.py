@@ -104,8 +104,8 @@ class _Model:
 
     def gains(self, candidates: torch.Tensor, chunk: int) -> torch.Tensor:
         """Δ(c | A) = Σ_m w_m H[p(· | ŷ^m, x_c)] − λ E_ω H(y_c | ω) for the given candidates."""
-        sums = je.conditional_entropy_sums(
-            self.posterior_M_K, self.weights_M, self.log_probs_N_K_C[candidates], chunk
+        sums = je.conditional_entropy_sums_at(
+            self.posterior_M_K, self.weights_M, self.log_probs_N_K_C, candidates, chunk
         )
         return sums - self.penalty_N[candidates]
 

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from batchbald.acquisition import joint_entropy as je
+from batchbald.acquisition._chunks import DEFAULT_CHUNK_ELEMENTS
 from batchbald.acquisition._validation import (
     check_batch_size,
     check_log_probs,
@@ -92,7 +93,9 @@ def batchbald(
     )
 
     # Δ(c | ∅) = BALD(c): the first upper bounds.
-    bound_N, conditional_entropy_N = bald_and_conditional_entropy(log_probs)
+    bound_N, conditional_entropy_N = bald_and_conditional_entropy(
+        log_probs, max_elements=max(1, min(DEFAULT_CHUNK_ELEMENTS, max_memory_bytes // 16))
+    )
     available_N = torch.ones(num_points, dtype=torch.bool, device=log_probs.device)
     configs = je.empty_configurations(num_posterior, dtype=dtype, device=log_probs.device)
     picks: list[int] = []
@@ -203,9 +206,11 @@ def _best_candidate(
         if lazy and bound_N[order[start]] + TIE_TOLERANCE < best_gain:
             break
         block_indices = order[start : start + block]
+        # The logical blocks (32, 64, ...) do not depend on the budget, so neither do the picks;
+        # each is gathered and scored in budget-sized pieces.
         gains = (
-            je.conditional_entropy_sums(
-                posterior_M_K, weights_M, log_probs_N_K_C[block_indices], chunk
+            je.conditional_entropy_sums_at(
+                posterior_M_K, weights_M, log_probs_N_K_C, block_indices, chunk
             )
             - conditional_entropy_N[block_indices]
         )

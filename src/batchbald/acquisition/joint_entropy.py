@@ -291,6 +291,31 @@ def conditional_entropy_sums(
     return out
 
 
+def conditional_entropy_sums_at(
+    posterior_M_K: torch.Tensor,
+    weights_M: torch.Tensor,
+    log_probs_N_K_C: torch.Tensor,
+    candidates: torch.Tensor,
+    chunk_size: int,
+) -> torch.Tensor:
+    """:func:`conditional_entropy_sums` of ``log_probs_N_K_C[candidates]``, gathering the
+    candidates ``chunk_size`` at a time so the copy stays within the memory budget."""
+    pieces = [
+        conditional_entropy_sums(
+            posterior_M_K,
+            weights_M,
+            log_probs_N_K_C[candidates[start : start + chunk_size]],
+            chunk_size,
+        )
+        for start in range(0, len(candidates), chunk_size)
+    ]
+    return (
+        torch.cat(pieces)
+        if pieces
+        else torch.zeros(0, dtype=torch.float64, device=candidates.device)
+    )
+
+
 def joint_entropies_with_candidates(
     configs: LabelConfigurations,
     log_probs_N_K_C: torch.Tensor,

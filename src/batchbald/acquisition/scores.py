@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from batchbald.acquisition._chunks import map_rows
+from batchbald.acquisition._chunks import DEFAULT_CHUNK_ELEMENTS, map_rows
 from batchbald.acquisition._validation import check_log_probs, check_normalisation_deviation
 
 __all__ = [
@@ -39,7 +39,11 @@ ChunkFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def map_checked(
-    fn: ChunkFn, log_probs_N_K_C: torch.Tensor, name: str = "log_probs_N_K_C"
+    fn: ChunkFn,
+    log_probs_N_K_C: torch.Tensor,
+    name: str = "log_probs_N_K_C",
+    *,
+    max_elements: int = DEFAULT_CHUNK_ELEMENTS,
 ) -> torch.Tensor:
     """Apply ``fn(log_probs_n_K_C, probs_n_K_C) -> [n, ...]`` over pool slices.
 
@@ -54,7 +58,7 @@ def map_checked(
         worst[0] = max(worst[0], deviation) if deviation == deviation else math.inf
         return fn(chunk_n_K_C, probs)
 
-    out = map_rows(apply, log_probs_N_K_C)
+    out = map_rows(apply, log_probs_N_K_C, max_elements=max_elements)
     check_normalisation_deviation(worst[0], name)
     return out
 
@@ -92,13 +96,16 @@ def _bald_and_conditional_entropy(log_probs: torch.Tensor, probs: torch.Tensor) 
 
 
 def bald_and_conditional_entropy(
-    log_probs_N_K_C: torch.Tensor,
+    log_probs_N_K_C: torch.Tensor, *, max_elements: int = DEFAULT_CHUNK_ELEMENTS
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """BALD (clamped at 0) and E_ω H[y|x,ω], float64 ``[N]`` each, in one checked pass.
 
-    For callers that already ran ``check_log_probs(..., check_normalisation=False)``.
+    For callers that already ran ``check_log_probs(..., check_normalisation=False)``;
+    ``max_elements`` bounds each slice (about 12 bytes of temporaries per element).
     """
-    both_N_2 = map_checked(_bald_and_conditional_entropy, log_probs_N_K_C)
+    both_N_2 = map_checked(
+        _bald_and_conditional_entropy, log_probs_N_K_C, max_elements=max_elements
+    )
     return both_N_2[:, 0].clamp_(min=0.0), both_N_2[:, 1].clamp_(min=0.0)
 
 
