@@ -54,8 +54,10 @@ def prepare(peer: str, log_probs_N_K_C: torch.Tensor) -> Any:
 
 def run(
     peer: str, method: str, native: Any, batch_size: int, num_samples: int, seed: int
-) -> list[int]:
-    """One acquisition by ``peer``; returns the picked pool indices (pick order where defined).
+) -> tuple[list[int], list[float] | None]:
+    """One acquisition by ``peer``: the picked pool indices (pick order where defined), and the
+    scores where they are comparable with ours (batchbald_redux's BatchBALD: the cumulative
+    joint MI after each pick), else None.
 
     Args:
         peer: "batchbald_redux" or "baal".
@@ -77,7 +79,7 @@ def run(
 
 def _run_redux(
     method: str, log_probs_N_K_C: torch.Tensor, batch_size: int, num_samples: int
-) -> list[int]:
+) -> tuple[list[int], list[float] | None]:
     from batchbald_redux.batchbald import get_bald_batch, get_batchbald_batch
 
     if method == "batchbald":
@@ -85,13 +87,15 @@ def _run_redux(
             log_probs_N_K_C, batch_size, num_samples, dtype=torch.double, device="cpu"
         )
     elif method == "bald":
-        batch = get_bald_batch(log_probs_N_K_C, batch_size)
+        return [int(index) for index in get_bald_batch(log_probs_N_K_C, batch_size).indices], None
     else:
         raise ValueError(f"method must be 'batchbald' or 'bald'; got {method!r}")
-    return [int(index) for index in batch.indices]
+    return [int(index) for index in batch.indices], [float(score) for score in batch.scores]
 
 
-def _run_baal(method: str, probs_N_C_K: np.ndarray, batch_size: int, num_samples: int) -> list[int]:
+def _run_baal(
+    method: str, probs_N_C_K: np.ndarray, batch_size: int, num_samples: int
+) -> tuple[list[int], None]:
     from baal.active.heuristics import BALD, BatchBALD
 
     if method == "batchbald":
@@ -103,4 +107,4 @@ def _run_baal(method: str, probs_N_C_K: np.ndarray, batch_size: int, num_samples
         raise ValueError(f"method must be 'batchbald' or 'bald'; got {method!r}")
     # The heuristic ranks the whole pool by decreasing score; the batch is the top b.
     ranks = heuristic(probs_N_C_K)
-    return [int(index) for index in ranks[:batch_size]]
+    return [int(index) for index in ranks[:batch_size]], None

@@ -193,7 +193,7 @@ def _make_call(case: Case, run: dict, log_probs: torch.Tensor, seed: int):
     import _peers
 
     native = _peers.prepare(run["peer"], log_probs)
-    return lambda: (_peers.run(run["peer"], case.method, native, case.b, run["M"], seed), None)
+    return lambda: _peers.run(run["peer"], case.method, native, case.b, run["M"], seed)
 
 
 def _warm_up(case: Case, run: dict, log_probs: torch.Tensor, seed: int) -> None:
@@ -268,8 +268,10 @@ def plan_runs(case: Case, args: argparse.Namespace) -> list[dict]:
     if args.skip_peers:
         return runs
     cap = int(args.baal_cap_gib * GIB)
+    # BALD takes a second: give its peers at least 3 runs even when --peer-repeats is 1.
+    repeats = args.peer_repeats if case.method == "batchbald" else max(args.peer_repeats, 3)
     for peer in case.peers:
-        spec = {"kind": "peer", "peer": peer, "M": case.M, "repeats": args.peer_repeats}
+        spec = {"kind": "peer", "peer": peer, "M": case.M, "repeats": repeats}
         if peer == "baal":
             spec["mem_cap_bytes"] = cap
         runs.append(spec | {"label": peer})
@@ -606,7 +608,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--case", action="append", choices=sorted(CASES),
                         help="case to run (repeatable); default: all")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of ours (median)")
-    parser.add_argument("--peer-repeats", type=int, default=1, help="timed runs of each peer")
+    parser.add_argument(
+        "--peer-repeats", type=int, default=1, help="timed runs of each peer (at least 3 for BALD)"
+    )
     parser.add_argument("--skip-peers", action="store_true", help="time ours only")
     parser.add_argument("--reuse-peers", action="store_true",
                         help="take peer results from --peer-cache when present")  # fmt: skip
