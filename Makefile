@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 DATA_DIR ?= $(if $(BATCHBALD_DATA_DIR),$(BATCHBALD_DATA_DIR),$(wildcard ../shared/datasets))
 DEMO_OUT ?= results/demo
 
-.PHONY: test demo lint format bench clean
+.PHONY: test demo lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
