@@ -73,9 +73,11 @@ class CandidateCounter:
         self._original = joint_entropy.conditional_entropy_sums
 
     def __enter__(self) -> CandidateCounter:
-        def counting(posterior_M_K, weights_M, log_probs_N_K_C, chunk_size):
+        def counting(posterior_M_K, weights_M, log_probs_N_K_C, chunk_size, *args, **kwargs):
             self.count += log_probs_N_K_C.shape[0]
-            return self._original(posterior_M_K, weights_M, log_probs_N_K_C, chunk_size)
+            return self._original(
+                posterior_M_K, weights_M, log_probs_N_K_C, chunk_size, *args, **kwargs
+            )
 
         joint_entropy.conditional_entropy_sums = counting
         return self

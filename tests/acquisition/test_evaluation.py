@@ -165,9 +165,9 @@ def test_lazy_greedy_equals_full_greedy_and_prunes(score, monkeypatch):
     scored = []
     original = joint_entropy.conditional_entropy_sums
 
-    def counting(posterior, weights, log_probs, chunk):
+    def counting(posterior, weights, log_probs, chunk, *args, **kwargs):
         scored.append(log_probs.shape[0])
-        return original(posterior, weights, log_probs, chunk)
+        return original(posterior, weights, log_probs, chunk, *args, **kwargs)
 
     monkeypatch.setattr(joint_entropy, "conditional_entropy_sums", counting)
     lazy = BATCH_FUNCTIONS[score](train, evaluation, 5, num_samples=4**5, lazy=True)

@@ -94,7 +94,7 @@ def batchbald(
 
     # Δ(c | ∅) = BALD(c): the first upper bounds.
     bound_N, conditional_entropy_N = bald_and_conditional_entropy(
-        log_probs, max_elements=max(1, min(DEFAULT_CHUNK_ELEMENTS, max_memory_bytes // 16))
+        log_probs, max_elements=max(1, min(DEFAULT_CHUNK_ELEMENTS, max_memory_bytes // 32))
     )
     available_N = torch.ones(num_points, dtype=torch.bool, device=log_probs.device)
     configs = je.empty_configurations(num_posterior, dtype=dtype, device=log_probs.device)

@@ -252,6 +252,7 @@ def conditional_entropy_sums(
     weights_M: torch.Tensor,
     log_probs_N_K_C: torch.Tensor,
     chunk_size: int,
+    buffers: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Σ_m w_m H[Σ_k posterior[m, k] p(· | x_n, ω_k)] for every n: the candidate term of (★).
 
@@ -260,6 +261,8 @@ def conditional_entropy_sums(
         weights_M: w_m, compute dtype.
         log_probs_N_K_C: candidates' log-probabilities (any float dtype).
         chunk_size: candidates per GEMM (from :func:`candidate_chunk_size`).
+        buffers: two flat work buffers of at least M · chunk_size · C elements to reuse
+            (allocated here when None).
 
     Returns:
         float64 ``[N]``.
@@ -269,8 +272,9 @@ def conditional_entropy_sums(
     num_points, num_samples, num_classes = log_probs_N_K_C.shape
     chunk_size = min(chunk_size, num_points)
     # Two flat buffers reused by every chunk (views of their prefix for the last, shorter one).
-    conditional_flat = posterior_M_K.new_empty(num_configs * chunk_size * num_classes)
-    entropy_flat = torch.empty_like(conditional_flat)
+    conditional_flat, entropy_flat = buffers or _work_buffers(
+        posterior_M_K, chunk_size, num_classes
+    )
     out = torch.empty(num_points, dtype=torch.float64, device=posterior_M_K.device)
     for start in range(0, num_points, chunk_size):
         stop = min(start + chunk_size, num_points)
@@ -299,21 +303,34 @@ def conditional_entropy_sums_at(
     chunk_size: int,
 ) -> torch.Tensor:
     """:func:`conditional_entropy_sums` of ``log_probs_N_K_C[candidates]``, gathering the
-    candidates ``chunk_size`` at a time so the copy stays within the memory budget."""
+    candidates ``chunk_size`` at a time so the copy stays within the memory budget.
+
+    The work buffers are allocated once for all pieces: allocating them per piece lets glibc's
+    heap keep every freed buffer of this size (measured: RSS growing with the pool size).
+    """
+    if not len(candidates):
+        return torch.zeros(0, dtype=torch.float64, device=candidates.device)
+    chunk_size = min(chunk_size, len(candidates))
+    buffers = _work_buffers(posterior_M_K, chunk_size, log_probs_N_K_C.shape[2])
     pieces = [
         conditional_entropy_sums(
             posterior_M_K,
             weights_M,
             log_probs_N_K_C[candidates[start : start + chunk_size]],
             chunk_size,
+            buffers,
         )
         for start in range(0, len(candidates), chunk_size)
     ]
-    return (
-        torch.cat(pieces)
-        if pieces
-        else torch.zeros(0, dtype=torch.float64, device=candidates.device)
-    )
+    return torch.cat(pieces)
+
+
+def _work_buffers(
+    posterior_M_K: torch.Tensor, chunk_size: int, num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two flat ``[M · chunk_size · C]`` buffers in the compute dtype."""
+    size = posterior_M_K.shape[0] * chunk_size * num_classes
+    return posterior_M_K.new_empty(size), posterior_M_K.new_empty(size)
 
 
 def joint_entropies_with_candidates(
