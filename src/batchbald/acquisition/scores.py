@@ -3,10 +3,12 @@
 Notation: N pool points, K posterior samples ω_k (e.g. MC dropout masks), C classes.
 Every function validates its input and makes one pass over bounded slices of the pool (memory
 does not grow with N beyond the output), checking normalisation on the probabilities it computes
-anyway. Elementwise terms are computed in the input's precision and every sum is accumulated in
-float64, so float32 inputs cost float32 bandwidth while the results carry float64 sums; a float64
-input is computed in float64 throughout. Probabilities of exactly 0 (log-prob -inf) contribute 0
-to entropies, never NaN. Results are float64 on the input's device.
+anyway. Terms are computed in the input's precision; the sums over K × C are accumulated in
+float64, the means over K in the input's precision (a reduction over K into a short C axis is
+slow in float64), so for float32 inputs the scores carry float32 rounding of those means
+(≲ 1e-5 nats, below the input's own precision and far below Monte-Carlo noise); a float64 input
+is computed in float64 throughout. Probabilities of exactly 0 (log-prob -inf) contribute 0 to
+entropies, never NaN. Results are float64 on the input's device.
 
 References:
     Houlsby et al. (2011), "Bayesian Active Learning for Classification and Preference Learning".
@@ -54,7 +56,7 @@ def map_checked(
 
     def apply(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
         probs = chunk_n_K_C.exp()
-        deviation = (probs.sum(dim=-1, dtype=F64) - 1.0).abs().max().item()
+        deviation = (_row_sums(probs.view(-1, probs.shape[-1])) - 1.0).abs().max().item()
         worst[0] = max(worst[0], deviation) if deviation == deviation else math.inf
         return fn(chunk_n_K_C, probs)
 
@@ -63,22 +65,28 @@ def map_checked(
     return out
 
 
-def _plogp_sum(log_probs: torch.Tensor, probs: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
-    """Σ p log p over ``dims`` in float64; 0 · log 0 (0 · -inf = NaN) counts as 0.
+def _row_sums(tensor_n_D: torch.Tensor) -> torch.Tensor:
+    """Σ over the last axis of ``[n, D]`` as one matrix-vector product, in the input dtype (fast
+    for short rows; its rounding can depend on n, so it only serves the normalisation check)."""
+    return torch.mv(tensor_n_D, tensor_n_D.new_ones(tensor_n_D.shape[1]))
+
+
+def _plogp_sum(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tensor) -> torch.Tensor:
+    """Σ_{k,c} p log p per point, float64 ``[n]``; 0 · log 0 (0 · -inf = NaN) counts as 0.
 
     NaN can only come from p = 0 entries, so the (rare) repair pass runs only when the sums
     show one: inputs without -inf pay for a single product.
     """
-    plogp = probs * log_probs
-    sums = plogp.sum(dim=dims, dtype=F64)
+    plogp = (probs_n_K_C * log_probs_n_K_C).view(len(probs_n_K_C), -1)
+    sums = plogp.sum(dim=1, dtype=F64)  # contiguous rows: fast, and the same for any slicing
     if torch.isnan(sums).any():
-        sums = plogp.nan_to_num_(nan=0.0).sum(dim=dims, dtype=F64)
+        sums = plogp.nan_to_num_(nan=0.0).sum(dim=1, dtype=F64)
     return sums
 
 
 def _mean_probs(probs_n_K_C: torch.Tensor) -> torch.Tensor:
-    """(1/K) Σ_k p(y|x, ω_k) in float64: ``[n, K, C] -> [n, C]``."""
-    return probs_n_K_C.sum(dim=1, dtype=F64) / probs_n_K_C.shape[1]
+    """(1/K) Σ_k p(y|x, ω_k), float64 ``[n, C]`` (summed in the input dtype)."""
+    return probs_n_K_C.sum(dim=1).double() / probs_n_K_C.shape[1]
 
 
 def _predictive_entropy(probs_n_K_C: torch.Tensor) -> torch.Tensor:
@@ -86,7 +94,7 @@ def _predictive_entropy(probs_n_K_C: torch.Tensor) -> torch.Tensor:
 
 
 def _conditional_entropy(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tensor) -> torch.Tensor:
-    return -_plogp_sum(log_probs_n_K_C, probs_n_K_C, (1, 2)) / log_probs_n_K_C.shape[1]
+    return -_plogp_sum(log_probs_n_K_C, probs_n_K_C) / log_probs_n_K_C.shape[1]
 
 
 def _bald_and_conditional_entropy(log_probs: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
