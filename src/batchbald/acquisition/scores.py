@@ -51,11 +51,17 @@ def map_checked(
 
     The probabilities are computed once per slice and also used to check that every row is
     normalised (raises :class:`~batchbald.errors.InvalidInputError` naming ``name`` otherwise).
+    They live in one work buffer reused by every slice (fresh multi-megabyte allocations per
+    slice cost more in page faults than the arithmetic): ``fn`` may overwrite ``probs_n_K_C``
+    but must not keep it.
     """
     worst = [0.0]
+    buffer: list[torch.Tensor] = []
 
     def apply(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
-        probs = chunk_n_K_C.exp()
+        if not buffer:  # the first slice is the largest
+            buffer.append(torch.empty_like(chunk_n_K_C).view(-1))
+        probs = torch.exp(chunk_n_K_C, out=buffer[0][: chunk_n_K_C.numel()].view_as(chunk_n_K_C))
         deviation = (_row_sums(probs.view(-1, probs.shape[-1])) - 1.0).abs().max().item()
         worst[0] = max(worst[0], deviation) if deviation == deviation else math.inf
         return fn(chunk_n_K_C, probs)
@@ -73,11 +79,12 @@ def _row_sums(tensor_n_D: torch.Tensor) -> torch.Tensor:
 
 def _plogp_sum(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tensor) -> torch.Tensor:
     """Σ_{k,c} p log p per point, float64 ``[n]``; 0 · log 0 (0 · -inf = NaN) counts as 0.
+    Overwrites ``probs_n_K_C`` with p log p.
 
     NaN can only come from p = 0 entries, so the (rare) repair pass runs only when the sums
     show one: inputs without -inf pay for a single product.
     """
-    plogp = (probs_n_K_C * log_probs_n_K_C).view(len(probs_n_K_C), -1)
+    plogp = probs_n_K_C.mul_(log_probs_n_K_C).view(len(probs_n_K_C), -1)
     sums = plogp.sum(dim=1, dtype=F64)  # contiguous rows: fast, and the same for any slicing
     if torch.isnan(sums).any():
         sums = plogp.nan_to_num_(nan=0.0).sum(dim=1, dtype=F64)
@@ -98,9 +105,10 @@ def _conditional_entropy(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tenso
 
 
 def _bald_and_conditional_entropy(log_probs: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    """``[n, K, C] -> [n, 2]``: BALD and E_ω H[y|x,ω]."""
+    """``[n, K, C] -> [n, 2]``: BALD and E_ω H[y|x,ω] (overwrites ``probs``)."""
+    predictive = _predictive_entropy(probs)
     expected = _conditional_entropy(log_probs, probs)
-    return torch.stack([_predictive_entropy(probs) - expected, expected], dim=1)
+    return torch.stack([predictive - expected, expected], dim=1)
 
 
 def bald_and_conditional_entropy(
