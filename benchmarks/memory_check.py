@@ -1,19 +1,21 @@
-"""Extra peak RSS of one BatchBALD call for a given pool size and memory budget.
+"""Extra peak memory of one BatchBALD call for a given pool size and memory budget.
 
-    .venv/bin/python benchmarks/memory_check.py N BUDGET_BYTES
+    .venv/bin/python benchmarks/memory_check.py N BUDGET_BYTES [K C M B]
 
-Prints the growth of the process's peak resident set size (ru_maxrss) during the call, beyond
-the random [N, 100, 10] float32 input. One call per process: ru_maxrss never decreases.
+Builds the benchmark's synthetic pool ``[N, K, C]`` (default K = 100, C = 10; M = 10,000,
+b = 10), resets the process's peak resident set size (Linux ``clear_refs``), runs one call with
+``max_memory_bytes = BUDGET_BYTES`` and prints the growth of the peak (VmHWM) beyond the
+resident size before the call: the call's own temporaries.
 """
 
 from __future__ import annotations
 
-import resource
 import sys
 import warnings
 
 import torch
 
+from acquisition import CASES, _reset_peak_rss, _status_kib, synthetic_log_probs
 from batchbald.acquisition import batchbald
 
 
@@ -21,15 +23,21 @@ def main() -> None:
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     num_points, budget = int(sys.argv[1]), int(sys.argv[2])
-    generator = torch.Generator().manual_seed(0)
-    log_probs = (2 * torch.randn(num_points, 100, 10, generator=generator)).log_softmax(-1)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    k, c, m, b = (int(v) for v in (sys.argv[3:7] if len(sys.argv) > 3 else (100, 10, 10_000, 10)))
+    case = CASES["1"].__class__("memory", "memory check", "batchbald", num_points, k, c, b, m)
+    log_probs = synthetic_log_probs(case)
+    # Warm-up on a small pool: code pages and thread pools are not the call's memory.
+    batchbald(log_probs[:300], 4, num_samples=m, generator=torch.Generator().manual_seed(1))
+    before = _reset_peak_rss()
     batchbald(
-        log_probs, 6, num_samples=10_000, generator=torch.Generator().manual_seed(1),
+        log_probs, b, num_samples=m, generator=torch.Generator().manual_seed(1),
         max_memory_bytes=budget,
     )  # fmt: skip
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"N = {num_points}, budget {budget >> 20} MiB: extra peak {(after - before) >> 10} MiB")
+    extra = _status_kib("VmHWM") - before
+    print(
+        f"N = {num_points}, K = {k}, C = {c}, M = {m}, b = {b}, budget {budget / 2**20:.0f} MiB: "
+        f"extra peak {extra / 2**20:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

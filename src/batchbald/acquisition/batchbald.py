@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -42,7 +43,11 @@ from batchbald.acquisition._validation import (
 )
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import bald_and_conditional_entropy
-from batchbald.errors import FewSamplesWarning, JointMutualInformationSaturationWarning
+from batchbald.errors import (
+    FewSamplesWarning,
+    InvalidInputError,
+    JointMutualInformationSaturationWarning,
+)
 
 __all__ = ["DEFAULT_MAX_MEMORY_BYTES", "batchbald"]
 
@@ -113,6 +118,14 @@ def batchbald(
     bound_N, conditional_entropy_N = bald_and_conditional_entropy(
         log_probs, max_elements=max(1, min(DEFAULT_CHUNK_ELEMENTS, max_memory_bytes // 32))
     )
+    # Steps 1..b-1 score against C^step exact configurations while C^(step+1) ≤ M, else M.
+    sampled = num_classes**batch_size > num_samples
+    max_rows = num_samples if sampled else num_classes ** max(batch_size - 1, 0)
+    spaces = (
+        _Workspaces.allocate(log_probs, max_rows, dtype, max_memory_bytes)
+        if batch_size > 1
+        else None
+    )
     available_N = torch.ones(num_points, dtype=torch.bool, device=log_probs.device)
     configs = je.empty_configurations(num_posterior, dtype=dtype, device=log_probs.device)
     picks: list[int] = []
@@ -132,7 +145,7 @@ def batchbald(
             bound_N,
             available_N,
             lazy,
-            max_memory_bytes,
+            spaces,
             step,
         )
         # I(y_A; ω) estimated with this step's configurations.
@@ -194,7 +207,7 @@ def _best_candidate(
     bound_N: torch.Tensor,
     available_N: torch.Tensor,
     lazy: bool,
-    max_memory_bytes: int,
+    spaces: _Workspaces | None,
     step: int,
 ) -> tuple[float, int]:
     """The available candidate of largest marginal gain Δ(c | A) (ties: lowest index).
@@ -210,14 +223,13 @@ def _best_candidate(
     candidates = torch.nonzero(available_N).squeeze(1)
     if step == 0:  # Δ(c | ∅) = BALD(c): the bounds are the gains.
         return _argmax_lowest_index(bound_N[candidates], candidates)
+    assert spaces is not None  # allocated whenever there is a step > 0
     posterior_M_K = configs.posterior_M_K()
     weights_M = configs.log_weights_M.exp()
     num_configs, num_posterior = posterior_M_K.shape
-    score = _GainScorer(
-        posterior_M_K, weights_M, log_probs_N_K_C, conditional_entropy_N, max_memory_bytes
-    )
+    score = _GainScorer(posterior_M_K, weights_M, log_probs_N_K_C, conditional_entropy_N, spaces)
     refine = None
-    if lazy and num_configs >= COARSEN_MIN_RATIO * num_posterior:
+    if lazy and spaces.coarse is not None and num_configs >= COARSEN_MIN_RATIO * num_posterior:
         coarse = score.coarse(bins=1)(candidates)
         # In the exact phase, last step's gains are valid bounds (submodularity); in the sampled
         # phase they are estimates from other draws, kept as a heuristic (``lazy=False``: none).
@@ -252,6 +264,44 @@ def _best_candidate(
     return best_gain, best_pick
 
 
+@dataclass(frozen=True)
+class _Workspaces:
+    """The work buffers of one :func:`batchbald` call, allocated once: ``fine`` for the exact
+    gains (up to M rows, compute dtype), ``coarse`` for the bounds (up to K · REFINE_BINS rows,
+    COARSE_DTYPE). The budget is split 3 : 1 between them."""
+
+    fine: je.Workspace
+    coarse: je.Workspace | None  # None when the budget's quarter cannot hold it: no bounds
+
+    @classmethod
+    def allocate(
+        cls,
+        log_probs_N_K_C: torch.Tensor,
+        max_rows: int,
+        dtype: torch.dtype,
+        max_memory_bytes: int,
+    ) -> _Workspaces:
+        num_points, num_posterior, num_classes = log_probs_N_K_C.shape
+
+        def workspace(rows: int, space_dtype: torch.dtype, share: float) -> je.Workspace:
+            chunk = je.candidate_chunk_size(
+                rows,
+                num_posterior,
+                num_classes,
+                torch.empty(0, dtype=space_dtype).element_size(),
+                max_memory_bytes,
+                share,
+            )
+            return je.Workspace(rows, min(chunk, num_points), log_probs_N_K_C, space_dtype)
+
+        fine = workspace(max_rows, dtype, 0.75)
+        try:
+            coarse = workspace(min(num_posterior * REFINE_BINS, max_rows), COARSE_DTYPE, 0.25)
+        except InvalidInputError:
+            coarse = None
+        return cls(fine, coarse)
+
+
 class _GainScorer:
     """Δ(c | A) = Σ_m w_m H[p(· | ŷ^m, x_c)] - E_ω H(y_c | ω) for candidates c, from a set of
     configuration rows (the exact ones, or coarsened ones giving upper bounds plus ``slack``)."""
@@ -262,18 +312,18 @@ class _GainScorer:
         weights_M: torch.Tensor,
         log_probs_N_K_C: torch.Tensor,
         conditional_entropy_N: torch.Tensor,
-        max_memory_bytes: int,
+        spaces: _Workspaces,
+        *,
+        coarse: bool = False,
         slack: float = 0.0,
     ) -> None:
         self.posterior_M_K, self.weights_M = posterior_M_K, weights_M
         self.log_probs_N_K_C, self.conditional_entropy_N = log_probs_N_K_C, conditional_entropy_N
-        self.max_memory_bytes, self.slack = max_memory_bytes, slack
-        self.chunk = je.candidate_chunk_size(
-            *posterior_M_K.shape,
-            log_probs_N_K_C.shape[2],
-            posterior_M_K.element_size(),
-            max_memory_bytes,
-        )
+        self.spaces, self.slack = spaces, slack
+        self.space = spaces.coarse if coarse else spaces.fine
+        # As many candidates per GEMM as the workspace holds for this many rows.
+        rows_capacity = self.space.conditional.numel() // (self.num_rows * log_probs_N_K_C.shape[2])
+        self.chunk = max(1, min(self.space.chunk_size, rows_capacity))
 
     @property
     def num_rows(self) -> int:
@@ -281,7 +331,12 @@ class _GainScorer:
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         sums = je.conditional_entropy_sums_at(
-            self.posterior_M_K, self.weights_M, self.log_probs_N_K_C, candidates, self.chunk
+            self.posterior_M_K,
+            self.weights_M,
+            self.log_probs_N_K_C,
+            candidates,
+            self.chunk,
+            self.space,
         )
         return sums - self.conditional_entropy_N[candidates] + self.slack
 
@@ -302,8 +357,9 @@ class _GainScorer:
             weights_G,
             self.log_probs_N_K_C,
             self.conditional_entropy_N,
-            self.max_memory_bytes,
-            slack,
+            self.spaces,
+            coarse=True,
+            slack=slack,
         )
 
 

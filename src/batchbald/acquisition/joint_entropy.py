@@ -29,6 +29,7 @@ from batchbald.errors import InvalidInputError
 
 __all__ = [
     "LabelConfigurations",
+    "Workspace",
     "coarsen_by_posterior_mode",
     "empty_configurations",
     "enumerate_configurations",
@@ -260,7 +261,7 @@ def coarsen_by_posterior_mode(
 
 # Preferred size of each [M, n·C] temporary: large enough for an efficient GEMM, small enough to
 # stay in the last-level cache's neighbourhood and to avoid page faults on fresh allocations.
-PREFERRED_BUFFER_BYTES = 64 * 2**20
+PREFERRED_BUFFER_BYTES = 16 * 2**20
 
 
 def candidate_chunk_size(
@@ -269,24 +270,51 @@ def candidate_chunk_size(
     num_classes: int,
     itemsize: int,
     max_memory_bytes: int,
+    share: float = 1.0,
 ) -> int:
-    """How many candidates one GEMM of :func:`conditional_entropy_sums` scores within the budget.
+    """How many candidates one GEMM of :func:`conditional_entropy_sums` scores within
+    ``share`` of the budget.
 
-    Per candidate: two ``[M, C]`` buffers (conditional probabilities and their entropy terms) and
-    the candidate's ``[K, C]`` probabilities (input-dtype copy, compute-dtype copy, transposed
-    copy). Fixed: the ``[M, K]`` posterior and ``[M]`` weights. Raises when even one candidate
-    does not fit.
+    Per candidate (the :class:`Workspace`): two ``[M, C]`` buffers (conditional probabilities
+    and their entropy terms) and three ``[K, C]`` ones (gathered input, probabilities, their
+    transpose). Fixed: three ``[M, K]`` arrays (the configurations' joint log-likelihoods, the
+    posterior and one temporary) and a few ``[M]`` vectors. Raises when even one candidate does
+    not fit.
     """
-    fixed = itemsize * (num_configurations * num_samples + 2 * num_configurations)
+    fixed = itemsize * (3 * num_configurations * num_samples + 4 * num_configurations)
     per_candidate = itemsize * num_classes * (2 * num_configurations + 3 * num_samples)
-    if fixed + per_candidate > max_memory_bytes:
+    available = int(max_memory_bytes * share)
+    if fixed + per_candidate > available:
         raise InvalidInputError(
-            f"max_memory_bytes must be at least {fixed + per_candidate} bytes for M = "
-            f"{num_configurations} configurations, K = {num_samples}, C = {num_classes}; got "
-            f"{max_memory_bytes}. Raise the budget or lower num_samples."
+            f"max_memory_bytes must be at least {math.ceil((fixed + per_candidate) / share)} "
+            f"bytes for M = {num_configurations} configurations, K = {num_samples}, "
+            f"C = {num_classes}; got {max_memory_bytes}. Raise the budget or lower num_samples."
         )
     preferred = PREFERRED_BUFFER_BYTES // (itemsize * num_classes * num_configurations)
-    return int(max(1, min((max_memory_bytes - fixed) // per_candidate, preferred)))
+    return int(max(1, min((available - fixed) // per_candidate, preferred)))
+
+
+class Workspace:
+    """Flat work buffers for scoring ``chunk_size`` candidates at a time against ``rows``
+    configurations, allocated once and viewed for every chunk: per-chunk allocations of these
+    sizes let glibc's heap keep freed blocks (measured: resident memory growing with the pool).
+    """
+
+    def __init__(
+        self,
+        rows: int,
+        chunk_size: int,
+        log_probs_N_K_C: torch.Tensor,
+        dtype: torch.dtype,
+    ) -> None:
+        num_samples, num_classes = log_probs_N_K_C.shape[1:]
+        per_candidate = num_samples * num_classes
+        self.chunk_size = chunk_size
+        self.gathered = log_probs_N_K_C.new_empty(chunk_size * per_candidate)
+        self.probs = log_probs_N_K_C.new_empty(chunk_size * per_candidate, dtype=dtype)
+        self.probs_T = log_probs_N_K_C.new_empty(chunk_size * per_candidate, dtype=dtype)
+        self.conditional = log_probs_N_K_C.new_empty(rows * chunk_size * num_classes, dtype=dtype)
+        self.entropy = log_probs_N_K_C.new_empty(rows * chunk_size * num_classes, dtype=dtype)
 
 
 def conditional_entropy_sums(
@@ -294,7 +322,7 @@ def conditional_entropy_sums(
     weights_M: torch.Tensor,
     log_probs_N_K_C: torch.Tensor,
     chunk_size: int,
-    buffers: tuple[torch.Tensor, torch.Tensor] | None = None,
+    workspace: Workspace | None = None,
 ) -> torch.Tensor:
     """Σ_m w_m H[Σ_k posterior[m, k] p(· | x_n, ω_k)] for every n: the candidate term of (★).
 
@@ -303,7 +331,7 @@ def conditional_entropy_sums(
         weights_M: w_m, compute dtype.
         log_probs_N_K_C: candidates' log-probabilities (any float dtype).
         chunk_size: candidates per GEMM (from :func:`candidate_chunk_size`).
-        buffers: two flat work buffers of at least M · chunk_size · C elements to reuse
+        workspace: buffers for at least M rows and ``chunk_size`` candidates to reuse
             (allocated here when None).
 
     Returns:
@@ -313,28 +341,28 @@ def conditional_entropy_sums(
     num_configs = posterior_M_K.shape[0]
     num_points, num_samples, num_classes = log_probs_N_K_C.shape
     chunk_size = min(chunk_size, num_points)
-    # Two flat buffers reused by every chunk (views of their prefix for the last, shorter one).
-    conditional_flat, entropy_flat = buffers or _work_buffers(
-        posterior_M_K, chunk_size, num_classes
-    )
+    space = workspace or Workspace(num_configs, chunk_size, log_probs_N_K_C, dtype)
     out = torch.empty(num_points, dtype=torch.float64, device=posterior_M_K.device)
     tiny = torch.finfo(dtype).tiny
     for start in range(0, num_points, chunk_size):
         stop = min(start + chunk_size, num_points)
-        size = num_configs * (stop - start) * num_classes
-        conditional_M_nC = conditional_flat[:size].view(num_configs, -1)
-        entropy_M_nC = entropy_flat[:size].view(num_configs, -1)
+        n = stop - start
+        size = num_configs * n * num_classes
+        conditional_M_nC = space.conditional[:size].view(num_configs, -1)
+        entropy_M_nC = space.entropy[:size].view(num_configs, -1)
         # [n, K, C] -> [K, n, C] -> [K, n·C]: one GEMM scores the whole chunk.
-        chunk_n_K_C = log_probs_N_K_C[start:stop].to(dtype, copy=True).exp_()
-        probs_K_nC = chunk_n_K_C.transpose(0, 1).reshape(num_samples, -1)
-        torch.mm(posterior_M_K, probs_K_nC, out=conditional_M_nC)
+        probs_n_K_C = space.probs[: n * num_samples * num_classes].view(n, num_samples, -1)
+        probs_n_K_C.copy_(log_probs_N_K_C[start:stop]).exp_()
+        probs_K_n_C = space.probs_T[: n * num_samples * num_classes].view(num_samples, n, -1)
+        probs_K_n_C.copy_(probs_n_K_C.transpose(0, 1))
+        torch.mm(posterior_M_K, probs_K_n_C.view(num_samples, -1), out=conditional_M_nC)
         # p log max(p, tiny), vectorised (torch.special.entr is not): 0 at p = 0, and the clamp
         # changes nothing else (|p log p| < 1e-305 below tiny) while sparing log the slow path
         # of subnormal inputs.
         torch.clamp_min(conditional_M_nC, tiny, out=entropy_M_nC)
         entropy_M_nC.log_().mul_(conditional_M_nC)
         sums_nC = weights_M @ entropy_M_nC
-        out[start:stop] = sums_nC.view(stop - start, num_classes).sum(dim=1).double().neg_()
+        out[start:stop] = sums_nC.view(n, num_classes).sum(dim=1).double().neg_()
     return out
 
 
@@ -344,36 +372,31 @@ def conditional_entropy_sums_at(
     log_probs_N_K_C: torch.Tensor,
     candidates: torch.Tensor,
     chunk_size: int,
+    workspace: Workspace | None = None,
 ) -> torch.Tensor:
     """:func:`conditional_entropy_sums` of ``log_probs_N_K_C[candidates]``, gathering the
-    candidates ``chunk_size`` at a time so the copy stays within the memory budget.
-
-    The work buffers are allocated once for all pieces: allocating them per piece lets glibc's
-    heap keep every freed buffer of this size (measured: RSS growing with the pool size).
-    """
+    candidates ``chunk_size`` at a time into the workspace, so memory stays within the budget."""
     if not len(candidates):
         return torch.zeros(0, dtype=torch.float64, device=candidates.device)
     chunk_size = min(chunk_size, len(candidates))
-    buffers = _work_buffers(posterior_M_K, chunk_size, log_probs_N_K_C.shape[2])
-    pieces = [
-        conditional_entropy_sums(
+    space = workspace or Workspace(
+        posterior_M_K.shape[0], chunk_size, log_probs_N_K_C, posterior_M_K.dtype
+    )
+    num_samples, num_classes = log_probs_N_K_C.shape[1:]
+    out = torch.empty(len(candidates), dtype=torch.float64, device=candidates.device)
+    for start in range(0, len(candidates), chunk_size):
+        piece = candidates[start : start + chunk_size]
+        gathered = space.gathered[: len(piece) * num_samples * num_classes]
+        gathered_n_K_C = gathered.view(len(piece), num_samples, num_classes)
+        torch.index_select(log_probs_N_K_C, 0, piece, out=gathered_n_K_C)
+        out[start : start + len(piece)] = conditional_entropy_sums(
             posterior_M_K,
             weights_M,
-            log_probs_N_K_C[candidates[start : start + chunk_size]],
+            gathered_n_K_C,
             chunk_size,
-            buffers,
+            space,
         )
-        for start in range(0, len(candidates), chunk_size)
-    ]
-    return torch.cat(pieces)
-
-
-def _work_buffers(
-    posterior_M_K: torch.Tensor, chunk_size: int, num_classes: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two flat ``[M · chunk_size · C]`` buffers in the compute dtype."""
-    size = posterior_M_K.shape[0] * chunk_size * num_classes
-    return posterior_M_K.new_empty(size), posterior_M_K.new_empty(size)
+    return out
 
 
 def joint_entropies_with_candidates(
