@@ -72,6 +72,8 @@ REFINE_BINS = 16
 # slack covers float32 rounding of their sums (≈ 1e-6 nats) a hundredfold.
 COARSE_DTYPE = torch.float32
 COARSE_SLACK = 1e-4
+# Shares of max_memory_bytes for the exact-gain and bound workspaces.
+FINE_SHARE, COARSE_SHARE = 0.45, 0.15
 
 
 def batchbald(
@@ -267,8 +269,9 @@ def _best_candidate(
 @dataclass(frozen=True)
 class _Workspaces:
     """The work buffers of one :func:`batchbald` call, allocated once: ``fine`` for the exact
-    gains (up to M rows, compute dtype), ``coarse`` for the bounds (up to K · REFINE_BINS rows,
-    COARSE_DTYPE). The budget is split 3 : 1 between them."""
+    gains (up to M rows, compute dtype, FINE_SHARE of the budget), ``coarse`` for the bounds (up
+    to K · REFINE_BINS rows, COARSE_DTYPE, COARSE_SHARE); the rest of the budget covers the
+    per-point pass, the configurations' sampling and small temporaries."""
 
     fine: je.Workspace
     coarse: je.Workspace | None  # None when the budget's quarter cannot hold it: no bounds
@@ -294,9 +297,11 @@ class _Workspaces:
             )
             return je.Workspace(rows, min(chunk, num_points), log_probs_N_K_C, space_dtype)
 
-        fine = workspace(max_rows, dtype, 0.75)
+        fine = workspace(max_rows, dtype, FINE_SHARE)
         try:
-            coarse = workspace(min(num_posterior * REFINE_BINS, max_rows), COARSE_DTYPE, 0.25)
+            coarse = workspace(
+                min(num_posterior * REFINE_BINS, max_rows), COARSE_DTYPE, COARSE_SHARE
+            )
         except InvalidInputError:
             coarse = None
         return cls(fine, coarse)
