@@ -123,8 +123,11 @@ def batchbald(
     # Steps 1..b-1 score against C^step exact configurations while C^(step+1) ≤ M, else M.
     sampled = num_classes**batch_size > num_samples
     max_rows = num_samples if sampled else num_classes ** max(batch_size - 1, 0)
+    # Sampling M configurations of up to b - 1 points keeps int64 [M, b] labels and the
+    # copies torch.unique sorts them with (measured ≈ 3 copies): reserved before the shares.
+    reserved = 4 * 8 * num_samples * (batch_size - 1) if sampled else 0
     spaces = (
-        _Workspaces.allocate(log_probs, max_rows, dtype, max_memory_bytes)
+        _Workspaces.allocate(log_probs, max_rows, dtype, max_memory_bytes, reserved)
         if batch_size > 1
         else None
     )
@@ -283,6 +286,7 @@ class _Workspaces:
         max_rows: int,
         dtype: torch.dtype,
         max_memory_bytes: int,
+        reserved: int,
     ) -> _Workspaces:
         num_points, num_posterior, num_classes = log_probs_N_K_C.shape
 
@@ -294,6 +298,7 @@ class _Workspaces:
                 torch.empty(0, dtype=space_dtype).element_size(),
                 max_memory_bytes,
                 share,
+                reserved,
             )
             return je.Workspace(rows, min(chunk, num_points), log_probs_N_K_C, space_dtype)
 

@@ -271,9 +271,10 @@ def candidate_chunk_size(
     itemsize: int,
     max_memory_bytes: int,
     share: float = 1.0,
+    reserved: int = 0,
 ) -> int:
     """How many candidates one GEMM of :func:`conditional_entropy_sums` scores within
-    ``share`` of the budget.
+    ``share`` of the budget left after ``reserved`` bytes (the caller's other temporaries).
 
     Per candidate (the :class:`Workspace`): two ``[M, C]`` buffers (conditional probabilities
     and their entropy terms) and three ``[K, C]`` ones (gathered input, probabilities, their
@@ -283,10 +284,11 @@ def candidate_chunk_size(
     """
     fixed = itemsize * (3 * num_configurations * num_samples + 4 * num_configurations)
     per_candidate = itemsize * num_classes * (2 * num_configurations + 3 * num_samples)
-    available = int(max_memory_bytes * share)
+    available = int((max_memory_bytes - reserved) * share)
     if fixed + per_candidate > available:
+        needed = math.ceil((fixed + per_candidate) / share) + reserved
         raise InvalidInputError(
-            f"max_memory_bytes must be at least {math.ceil((fixed + per_candidate) / share)} "
+            f"max_memory_bytes must be at least {needed} "
             f"bytes for M = {num_configurations} configurations, K = {num_samples}, "
             f"C = {num_classes}; got {max_memory_bytes}. Raise the budget or lower num_samples."
         )

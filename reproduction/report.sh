@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerate the tables and plots used by docs/reproduction.md from reproduction/runs (finished
+# trials only). Usage: bash reproduction/report.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for experiment in mnist_b10 repeated_mnist report_repeated_mnist_x2 tmlr_repeated_mnist_x4; do
+    runs="reproduction/runs/$experiment"
+    [ -d "$runs" ] || continue
+    .venv/bin/batchbald report "$runs" --complete-only --thresholds 0.9 0.95 \
+        --sizes 60 100 120 160 200 280 300 --format markdown \
+        --markdown "docs/reproduction/$experiment.md" --csv "docs/reproduction/$experiment.csv" \
+        --steps-csv "docs/reproduction/$experiment-steps.csv" \
+        --plots-dir "docs/reproduction/$experiment"
+done
