@@ -83,3 +83,13 @@ def test_slicing_of_the_pool_does_not_change_scores(name, monkeypatch):
     monkeypatch.setattr(scores_module.map_checked, "__kwdefaults__", {"max_elements": 3 * 7 * 5})
     sliced = SCORES[name](log_probs)
     assert torch.equal(whole, sliced)
+
+
+@pytest.mark.parametrize("name", sorted(SCORES))
+def test_non_contiguous_input_gives_the_same_scores(name):
+    log_probs = pool(4)
+    strided = (
+        log_probs.transpose(0, 1).contiguous().transpose(0, 1)
+    )  # same values, [K, N, C] memory
+    assert not strided.is_contiguous()
+    assert torch.equal(SCORES[name](strided), SCORES[name](log_probs))

@@ -60,7 +60,7 @@ def map_checked(
 
     def apply(chunk_n_K_C: torch.Tensor) -> torch.Tensor:
         if not buffer:  # the first slice is the largest
-            buffer.append(torch.empty_like(chunk_n_K_C).view(-1))
+            buffer.append(chunk_n_K_C.new_empty(chunk_n_K_C.numel()))  # contiguous, any input
         probs = torch.exp(chunk_n_K_C, out=buffer[0][: chunk_n_K_C.numel()].view_as(chunk_n_K_C))
         deviation = (_row_sums(probs.view(-1, probs.shape[-1])) - 1.0).abs().max().item()
         worst[0] = max(worst[0], deviation) if deviation == deviation else math.inf
