@@ -223,3 +223,15 @@ def test_float32_compute_dtype_close_to_float64():
     r64 = batchbald(log_probs, 4, num_samples=4**4)
     r32 = batchbald(log_probs, 4, num_samples=4**4, dtype=torch.float32)
     np.testing.assert_allclose(r32.scores.numpy(), r64.scores.numpy(), atol=1e-4)
+
+
+def test_strided_input_gives_the_same_picks():
+    log_probs = random_log_probs(13, 300, 12, 4)
+    strided = log_probs.transpose(0, 1).contiguous().transpose(0, 1)
+    assert not strided.is_contiguous()
+    first, second = (
+        batchbald(pool, 6, num_samples=200, generator=torch.Generator().manual_seed(0))
+        for pool in (log_probs, strided)
+    )
+    assert first.indices.tolist() == second.indices.tolist()
+    assert torch.equal(first.scores, second.scores)
