@@ -1,0 +1,38 @@
+"""Print the accuracy curve of every trial under reproduction/runs (finished or not) as Markdown,
+next to the published medians where PROTOCOL.md gives them (MNIST, BatchBALD paper §1).
+
+    .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+# PROTOCOL.md §1: MNIST median test accuracy (%) by training-set size, b = 10.
+PUBLISHED = {
+    "batchbald_b10": {20: 66.6, 60: 85.3, 100: 89.6, 160: 93.7, 200: 94.7, 280: 95.9},
+    "bald_b10": {20: 66.2, 60: 78.7, 100: 86.1, 160: 89.8, 200: 92.0, 280: 94.4},
+}
+
+
+def main() -> None:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else "reproduction/runs/mnist_b10")
+    curves: dict[str, dict[int, float]] = {}
+    for path in sorted(root.glob("*/trial_*.json")):
+        trial = json.loads(path.read_text())
+        label = f"{trial['method']} trial {trial['trial']} ({trial['status']})"
+        curves[label] = {s["train_size"]: 100 * s["test_accuracy"] for s in trial["steps"]}
+    sizes = sorted({size for curve in curves.values() for size in curve})
+    columns = list(curves) + [f"paper median {name}" for name in PUBLISHED]
+    print("| size | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for size in sizes:
+        ours = [f"{curve[size]:.2f}" if size in curve else "" for curve in curves.values()]
+        paper = [f"{PUBLISHED[name].get(size, '')}" for name in PUBLISHED]
+        print(f"| {size} | " + " | ".join(ours + paper) + " |")
+
+
+if __name__ == "__main__":
+    main()
