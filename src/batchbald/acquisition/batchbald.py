@@ -234,7 +234,7 @@ def _best_candidate(
     num_configs, num_posterior = posterior_M_K.shape
     score = _GainScorer(posterior_M_K, weights_M, log_probs_N_K_C, conditional_entropy_N, spaces)
     refine = None
-    if lazy and spaces.coarse is not None and num_configs >= COARSEN_MIN_RATIO * num_posterior:
+    if lazy and num_configs >= COARSEN_MIN_RATIO * num_posterior:
         coarse = score.coarse(bins=1)(candidates)
         # In the exact phase, last step's gains are valid bounds (submodularity); in the sampled
         # phase they are estimates from other draws, kept as a heuristic (``lazy=False``: none).
@@ -277,7 +277,7 @@ class _Workspaces:
     per-point pass, the configurations' sampling and small temporaries."""
 
     fine: je.Workspace
-    coarse: je.Workspace | None  # None when the budget's quarter cannot hold it: no bounds
+    coarse: je.Workspace
 
     @classmethod
     def allocate(
@@ -303,12 +303,14 @@ class _Workspaces:
             return je.Workspace(rows, min(chunk, num_points), log_probs_N_K_C, space_dtype)
 
         fine = workspace(max_rows, dtype, FINE_SHARE)
+        coarse_rows = min(num_posterior * REFINE_BINS, max_rows)
         try:
-            coarse = workspace(
-                min(num_posterior * REFINE_BINS, max_rows), COARSE_DTYPE, COARSE_SHARE
-            )
+            coarse = workspace(coarse_rows, COARSE_DTYPE, COARSE_SHARE)
         except InvalidInputError:
-            coarse = None
+            # Budgets this small (below ≈14 MB for K = 100) still get the bounds, one candidate at a
+            # time (≤ 1 MB over the budget): without them the sampled phase's lazy picks could
+            # depend on the budget.
+            coarse = je.Workspace(coarse_rows, 1, log_probs_N_K_C, COARSE_DTYPE)
         return cls(fine, coarse)
 
 
