@@ -15,6 +15,7 @@ import torch
 
 from batchbald.acquisition import bald, batchbald
 from batchbald.acquisition import joint_entropy as je
+from batchbald.errors import InvalidInputError
 
 EXACT_TOLERANCE = 1e-10  # float64 exact phase vs brute force
 
@@ -235,3 +236,16 @@ def test_strided_input_gives_the_same_picks():
     )
     assert first.indices.tolist() == second.indices.tolist()
     assert torch.equal(first.scores, second.scores)
+
+
+def test_too_small_workspace_is_a_clear_error():
+    log_probs = random_log_probs(14, 20, 6, 3)
+    configs = je.enumerate_configurations(log_probs[:2])
+    posterior, weights = configs.posterior_M_K(), configs.log_weights_M.exp()
+    small = je.Workspace(2, 3, log_probs, torch.float64)  # 2 rows, 3 candidates
+    with pytest.raises(InvalidInputError, match=r"workspace must hold 5 candidates against 9"):
+        je.conditional_entropy_sums(posterior, weights, log_probs, 5, small)
+    exact = je.conditional_entropy_sums(posterior, weights, log_probs, 5)
+    fitting = je.Workspace(9, 5, log_probs, torch.float64)
+    reused = je.conditional_entropy_sums(posterior, weights, log_probs, 5, fitting)
+    assert torch.equal(reused, exact)

@@ -68,8 +68,8 @@ MAX_BLOCK = 256
 # by REFINE_BINS intervals of the mode's probability and bounds the candidates about to be scored.
 COARSEN_MIN_RATIO = 4
 REFINE_BINS = 16
-# The coarse bounds only order and prune candidates, so float32 (twice as fast) is enough; the
-# slack covers float32 rounding of their sums (≈ 1e-6 nats) a hundredfold.
+# The coarse bounds only order and prune candidates, so float32 (half the bytes of float64) is
+# enough; the slack covers float32 rounding of their sums (≈ 1e-6 nats) a hundredfold.
 COARSE_DTYPE = torch.float32
 COARSE_SLACK = 1e-4
 # Shares of max_memory_bytes for the exact-gain and bound workspaces.
@@ -96,7 +96,9 @@ def batchbald(
             label configurations (the paper's text uses 10,000; its code 40,000).
         generator: randomness for the sampled phase (CPU generator); None uses torch's global.
         dtype: precision of the joint-probability maths (float64 by default, as in the paper).
-        max_memory_bytes: bound on the temporaries (default 1 GiB); results do not depend on it.
+        max_memory_bytes: budget the work buffers are sized from (default 1 GiB); results do
+            not depend on it. Allocator overhead of extra threads comes on top (measured in
+            ``docs/benchmarks/acquisition.md``).
         lazy: rescore only candidates whose bound can still win (exact in the exact phase).
 
     Returns:

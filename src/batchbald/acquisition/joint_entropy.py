@@ -311,12 +311,28 @@ class Workspace:
     ) -> None:
         num_samples, num_classes = log_probs_N_K_C.shape[1:]
         per_candidate = num_samples * num_classes
-        self.chunk_size = chunk_size
+        self.chunk_size, self.num_samples, self.num_classes = chunk_size, num_samples, num_classes
         self.gathered = log_probs_N_K_C.new_empty(chunk_size * per_candidate)
         self.probs = log_probs_N_K_C.new_empty(chunk_size * per_candidate, dtype=dtype)
         self.probs_T = log_probs_N_K_C.new_empty(chunk_size * per_candidate, dtype=dtype)
         self.conditional = log_probs_N_K_C.new_empty(rows * chunk_size * num_classes, dtype=dtype)
         self.entropy = log_probs_N_K_C.new_empty(rows * chunk_size * num_classes, dtype=dtype)
+
+    def check_fits(self, rows: int, chunk_size: int, dtype: torch.dtype) -> None:
+        """Raise unless ``chunk_size`` candidates against ``rows`` configurations fit, in
+        ``dtype`` (a workspace built for fewer rows, candidates or another dtype is misuse)."""
+        per_candidate = self.num_samples * self.num_classes
+        if (
+            self.probs.dtype != dtype
+            or chunk_size * per_candidate > self.probs.numel()
+            or rows * chunk_size * self.num_classes > self.conditional.numel()
+        ):
+            raise InvalidInputError(
+                f"workspace must hold {chunk_size} candidates against {rows} configurations in "
+                f"{dtype}; got one for {self.chunk_size} candidates against "
+                f"{self.conditional.numel() // max(1, self.chunk_size * self.num_classes)} "
+                f"configurations in {self.probs.dtype}"
+            )
 
 
 def conditional_entropy_sums(
@@ -344,6 +360,7 @@ def conditional_entropy_sums(
     num_points, num_samples, num_classes = log_probs_N_K_C.shape
     chunk_size = min(chunk_size, num_points)
     space = workspace or Workspace(num_configs, chunk_size, log_probs_N_K_C, dtype)
+    space.check_fits(num_configs, chunk_size, dtype)
     out = torch.empty(num_points, dtype=torch.float64, device=posterior_M_K.device)
     tiny = torch.finfo(dtype).tiny
     for start in range(0, num_points, chunk_size):
