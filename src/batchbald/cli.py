@@ -73,6 +73,14 @@ def _add_run(commands: Any) -> None:
         "--trials", type=int, default=None, help="trials per method (default: the config's)"
     )
     run.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="run only these methods (names as in `batchbald report`, e.g. bald_b10; "
+        "default: all)",
+    )
+    run.add_argument(
         "--data-dir",
         default=None,
         help="dataset folder (default: $BATCHBALD_DATA_DIR or the user cache)",

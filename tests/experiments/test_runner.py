@@ -163,3 +163,11 @@ def test_ray_backend(tmp_path):
     finally:
         ray.shutdown()
     assert [t.complete for t in load_trials([tmp_path])] == [True, True]
+
+
+def test_plan_selects_methods_and_rejects_unknown_ones(tmp_path):
+    names = [method.name for method in CONFIG.methods]
+    specs = plan_trials([CONFIG], out_dir=tmp_path, trials=2, methods=names[:1])
+    assert [(spec.method, spec.trial) for spec in specs] == [(names[0], 0), (names[0], 1)]
+    with pytest.raises(ConfigError, match=r"unknown \['nope_b3'\]; known: "):
+        plan_trials([CONFIG], out_dir=tmp_path, methods=["nope_b3"])

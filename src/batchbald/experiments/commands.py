@@ -20,6 +20,7 @@ def run_command(args: argparse.Namespace) -> int:
         configs,
         out_dir=args.out,
         trials=args.trials,
+        methods=args.methods,
         data_dir=args.data_dir,
         download=not args.no_download,
     )

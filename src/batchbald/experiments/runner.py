@@ -30,21 +30,31 @@ def plan_trials(
     *,
     out_dir: str | Path,
     trials: int | None = None,
+    methods: Sequence[str] | None = None,
     data_dir: str | Path | None = None,
     download: bool = True,
 ) -> list[TrialSpec]:
-    """Every (config, method, trial), trial-major so early trials of all methods finish first."""
+    """Every (config, method, trial), trial-major so early trials of all methods finish first.
+
+    Args:
+        trials: trials per method; default each config's ``trials``.
+        methods: run only the methods with these names (``<acquirer>_b<batch size>`` or the
+            config's ``name``); each must belong to at least one config. Default: all.
+    """
     names = [config.name for config in configs]
     if len(set(names)) != len(names):
         raise ConfigError(f"experiment names must be unique across configs; got {names}")
     if trials is not None and (isinstance(trials, bool) or trials < 1):
         raise InvalidInputError(f"trials must be an int ≥ 1; got {trials!r}")
+    selected = _check_methods(configs, methods)
     specs = []
     for config in configs:
         count = trials or config.trials
         payload = {**config.to_dict(), "trials": count}
         for trial in range(count):
             for method in config.methods:
+                if selected is not None and method.name not in selected:
+                    continue
                 specs.append(
                     TrialSpec(
                         payload,
@@ -56,6 +66,21 @@ def plan_trials(
                     )
                 )
     return specs
+
+
+def _check_methods(
+    configs: Sequence[ExperimentConfig], methods: Sequence[str] | None
+) -> set[str] | None:
+    if methods is None:
+        return None
+    known = {method.name for config in configs for method in config.methods}
+    unknown = [name for name in methods if name not in known]
+    if unknown or not methods:
+        raise ConfigError(
+            f"methods must name methods of the configs; got {list(methods)}, "
+            f"unknown {unknown}; known: {', '.join(sorted(known))}"
+        )
+    return set(methods)
 
 
 def default_jobs(num_trials: int) -> int:
