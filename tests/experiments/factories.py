@@ -18,6 +18,7 @@ def trial_payload(
     label_budget: int = 300,
     num_classes: int = 10,
     seconds: float = 1.0,
+    acquisition_seconds: float = 0.0,
     experiment: str = "toy",
 ) -> dict:
     """A trial-file payload whose step t has size ``initial + t·b`` and the given accuracy."""
@@ -33,7 +34,11 @@ def trial_payload(
                 "test_nll": 1.0 - accuracy,
                 "validation_accuracy": accuracy,
                 "epochs_trained": 3,
-                "timings": {"training": seconds, "scoring": 0.0},
+                "timings": {
+                    "training": seconds,
+                    "scoring": 0.0,
+                    "acquisition": 0.0 if last else acquisition_seconds,
+                },
                 "acquired": {
                     "indices": list(range(t * batch_size, t * batch_size + len(labels))),
                     "scores": [0.5] * len(labels),

@@ -87,3 +87,16 @@ def test_bad_arguments():
         summarise([make_trial([0.5])], thresholds=[90])
     with pytest.raises(InvalidInputError, match="style must be"):
         format_table(summarise([make_trial([0.5])]), "html")
+
+
+def test_acquisition_seconds_is_the_median_over_acquiring_steps():
+    # Trial A acquires in 3 steps at 0.2 s, trial B in 2 steps at 4 s (the last step of each
+    # trial acquires nothing and is left out): median of [0.2, 0.2, 0.2, 4, 4] = 0.2.
+    trials = [
+        make_trial([0.5, 0.6, 0.7, 0.8], acquisition_seconds=0.2),
+        make_trial([0.5, 0.6, 0.7], trial=1, acquisition_seconds=4.0),
+    ]
+    assert trials[0].acquisition_seconds() == [0.2, 0.2, 0.2]
+    (summary,) = summarise(trials, thresholds=[0.9])
+    assert summary.acquisition_seconds == 0.2
+    assert format_table([summary], "csv").splitlines()[1].endswith(",0.2")

@@ -6,6 +6,8 @@
 * Accuracy at chosen training-set sizes: median over trials; a trial that stopped earlier
   carries its last accuracy forward.
 * Time to reach a threshold: cumulative wall time of the steps up to the first success.
+* Acquisition time per step: median over every acquiring step of every trial (the cost of the
+  acquisition function alone, without training and pool scoring).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class MethodSummary:
     marks: dict[float, tuple[float, float, float]] = field(default_factory=dict)
     accuracy: dict[int, float] = field(default_factory=dict)
     seconds: dict[float, float] = field(default_factory=dict)
+    acquisition_seconds: float = math.nan
 
 
 def summarise(
@@ -121,6 +124,7 @@ def summarise(
                 seconds={
                     t: quartiles([time_to_threshold(g, t) for g in group])[1] for t in thresholds
                 },
+                acquisition_seconds=_median([s for g in group for s in g.acquisition_seconds()]),
             )
         )
     return summaries
@@ -132,12 +136,18 @@ def _mark(value: float, budget: int) -> str:
     return f">{budget}" if math.isinf(value) else f"{value:g}"
 
 
+def _seconds(value: float) -> str:
+    """Three significant digits: acquisition times range from milliseconds to minutes."""
+    return "-" if math.isnan(value) else f"{value:.3g}"
+
+
 def _rows(summaries: Sequence[MethodSummary]) -> tuple[list[str], list[list[str]]]:
     first = summaries[0]
     header = ["experiment", "method", "b", "trials"]
     header += [f"{t:.0%} (25/50/75)" for t in first.marks]
     header += [f"acc@{s} %" for s in first.accuracy]
     header += [f"time→{t:.0%} s" for t in first.seconds]
+    header += ["acq s/step"]
     rows = []
     for summary in summaries:
         trials = f"{summary.trials}" + (
@@ -154,6 +164,7 @@ def _rows(summaries: Sequence[MethodSummary]) -> tuple[list[str], list[list[str]
             "-" if math.isnan(s) else (f">{summary.label_budget}" if math.isinf(s) else f"{s:.0f}")
             for s in summary.seconds.values()
         ]
+        row.append(_seconds(summary.acquisition_seconds))
         rows.append(row)
     return header, rows
 

@@ -118,6 +118,14 @@ class TrialResult:
         """Wall time of each step (sum of its phases), in seconds."""
         return [float(sum(step["timings"].values())) for step in self.steps]
 
+    def acquisition_seconds(self) -> list[float]:
+        """Time of the acquisition phase of every step that acquired points (all but the last)."""
+        return [
+            float(step["timings"].get("acquisition", 0.0))
+            for step in self.steps
+            if step.get("acquired", {}).get("indices")
+        ]
+
     @classmethod
     def from_payload(cls, payload: dict[str, Any], path: str = "") -> TrialResult:
         if payload.get("format") != FORMAT:
