@@ -77,8 +77,7 @@ def _add_run(commands: Any) -> None:
         nargs="+",
         default=None,
         metavar="NAME",
-        help="run only these methods (names as in `batchbald report`, e.g. bald_b10; "
-        "default: all)",
+        help="run only these methods (names as in `batchbald report`, e.g. bald_b10; default: all)",
     )
     run.add_argument(
         "--data-dir",
