@@ -16,6 +16,7 @@ from batchbald.errors import BatchBALDError, ConfigError, DataError
 from batchbald.experiments.config import config_from_dict
 from batchbald.experiments.results import load_trials, read_json
 from batchbald.experiments.runner import plan_trials, run_trials
+from batchbald.experiments.trial import TrialBusyError, run_trial, trial_lock
 from batchbald.loop import ActiveLearningLoop
 
 from .factories import tiny_config, to_toml
@@ -171,3 +172,57 @@ def test_plan_selects_methods_and_rejects_unknown_ones(tmp_path):
     assert [(spec.method, spec.trial) for spec in specs] == [(names[0], 0), (names[0], 1)]
     with pytest.raises(ConfigError, match=r"unknown \['nope_b3'\]; known: "):
         plan_trials([CONFIG], out_dir=tmp_path, methods=["nope_b3"])
+
+
+def test_a_trial_running_elsewhere_is_refused(tmp_path):
+    spec = plan_trials([CONFIG], out_dir=tmp_path)[0]
+    with trial_lock(spec.path):
+        with pytest.raises(TrialBusyError, match=r"another process is running this trial.*\.lock"):
+            run_trial(spec)
+        with pytest.raises(BatchBALDError, match="1 of 1 trials failed"):
+            run_trials([spec], jobs=1, quiet=True)
+    assert not spec.path.exists()
+    run_trial(spec)  # the lock is free again
+    assert read_json(spec.path)["status"] == "complete"
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _unlocked(path: Path) -> bool:
+    try:
+        with trial_lock(path):
+            return True
+    except TrialBusyError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_stop_with_their_run(tmp_path, sig):
+    """Stopping `batchbald run --jobs 2` stops its workers (SIGTERM at once, SIGKILL after the
+    step they are in), so no orphan keeps writing to the results folder."""
+    config_path = tmp_path / "tiny.toml"
+    config_path.write_text(to_toml(tiny_config(stop={"label_budget": 60})))
+    command = [sys.executable, "-m", "batchbald.cli", "run", str(config_path), "--out",
+               str(tmp_path / "out"), "--jobs", "2", "--quiet"]  # fmt: skip
+    trials = [tmp_path / f"out/tiny/{name}/trial_0.json" for name in ("bald_b3", "random_b3")]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: all(t.exists() for t in trials), 120), "no checkpoint"
+        assert not _unlocked(trials[0])  # a worker is running it
+        os.kill(process.pid, sig)
+        process.wait(timeout=60)
+        assert _wait_for(lambda: all(_unlocked(t) for t in trials), 60)
+        steps = [len(read_json(t)["steps"]) for t in trials]
+        time.sleep(1.0)
+        assert [len(read_json(t)["steps"]) for t in trials] == steps  # nobody writes on
+        assert {read_json(t)["status"] for t in trials} == {"running"}
+    finally:
+        process.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from pathlib import Path
 
@@ -15,6 +16,9 @@ def run_command(args: argparse.Namespace) -> int:
     """Load every config first (so a typo fails fast), then run all their trials."""
     from batchbald.experiments.runner import plan_trials, run_trials
 
+    # SIGTERM (kill, a scheduler's stop) unwinds like Ctrl-C, so the runner stops its worker
+    # processes instead of leaving them to run on unseen.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     configs = [load_config(path) for path in args.configs]
     specs = plan_trials(
         configs,
@@ -30,6 +34,10 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"{len(specs)} trials in {minutes:.1f} min; results in {args.out}/")
     print(f"summarise with: batchbald report {args.out}")
     return 0
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def report_command(args: argparse.Namespace) -> int:

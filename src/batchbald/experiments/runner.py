@@ -10,7 +10,7 @@ import os
 import queue as queue_module
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,16 @@ def _set_threads(threads: int) -> None:
 
 def _worker(spec: TrialSpec, events: Any, threads: int) -> dict[str, Any]:
     _set_threads(threads)
-    payload = run_trial(spec, lambda key, event, info: events.put((key, event, info)))
+    parent = os.getppid()
+
+    def report(key: str, event: str, info: dict[str, Any]) -> None:
+        # Called after each step's checkpoint: a worker whose `batchbald run` died (e.g.
+        # SIGKILL) stops here instead of running on unseen; its trial resumes next time.
+        if os.getppid() != parent:
+            os._exit(3)
+        events.put((key, event, info))
+
+    payload = run_trial(spec, report)
     return {"key": spec.key, "status": payload["status"], "path": str(spec.path)}
 
 
@@ -130,8 +139,13 @@ def _run_local(specs, jobs, threads, display, failures) -> None:
                 for future in done:
                     _collect(future.result, futures[future], display, failures)
         except BaseException:
+            # Ctrl-C, SIGTERM (see run_trials) or a bug: stop the workers now rather than at
+            # the end of their step. Killing one mid-step loses nothing: the trial file holds
+            # the last finished step and the next run resumes from it.
             for future in pending:
                 future.cancel()
+            for child in active_children():
+                child.terminate()
             raise
         _drain(events, display)
 

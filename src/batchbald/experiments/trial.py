@@ -10,25 +10,58 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from batchbald.data import DatasetSplits
-from batchbald.errors import ConfigError
+from batchbald.errors import BatchBALDError, ConfigError
 from batchbald.experiments.components import make_trial_split, prepare_data
 from batchbald.experiments.config import ExperimentConfig, config_from_dict
 from batchbald.experiments.results import FORMAT, PHASES, atomic_write_json, read_json, trial_path
 from batchbald.loop import ActiveLearningLoop, LoopGenerators, LoopSettings, StepRecord
 from batchbald.oracle import DatasetOracle
 
-__all__ = ["TrialSpec", "run_trial"]
+__all__ = ["TrialBusyError", "TrialSpec", "run_trial", "trial_lock"]
 
 Progress = Callable[[str, str, dict[str, Any]], None]
 # Keys of the config that do not change a trial's results (ignored when resuming); of the
 # methods only the trial's own matters, so methods can be added to an experiment later.
 _NOT_RESULTS = ("trials", "description", "methods")
+
+
+class TrialBusyError(BatchBALDError):
+    """Another process is running the same trial (it holds the trial's lock file)."""
+
+
+@contextmanager
+def trial_lock(path: Path, key: str = "") -> Iterator[None]:
+    """Hold the exclusive lock of the trial file ``path`` inside the block.
+
+    Raises:
+        TrialBusyError: another process holds it (the message names the lock file).
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no protection against concurrent runs
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TrialBusyError(
+                f"{key or path}: another process is running this trial (it holds {lock_path}); "
+                "wait for it or stop it, then run again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -162,7 +195,15 @@ def run_trial(spec: TrialSpec, progress: Progress | None = None) -> dict[str, An
         spec: the trial.
         progress: ``progress(key, event, info)`` with events "start" (``total``, ``done``),
             "step" (``record``) and "end"; called in the process running the trial.
+
+    Raises:
+        TrialBusyError: another process is running the same trial file.
     """
+    with trial_lock(spec.path, spec.key):
+        return _run_trial(spec, progress)
+
+
+def _run_trial(spec: TrialSpec, progress: Progress | None) -> dict[str, Any]:
     config = spec.experiment()
     existing = _existing(spec)
     report = progress or (lambda key, event, info: None)
