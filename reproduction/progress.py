@@ -1,5 +1,5 @@
-"""Print the accuracy curve of every trial under reproduction/runs (finished or not) as Markdown,
-next to the published medians where PROTOCOL.md gives them (MNIST, BatchBALD paper §1).
+"""Print the accuracy curve of every trial of one experiment (finished or not) as Markdown,
+next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1).
 
     .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
 """
@@ -10,27 +10,35 @@ import json
 import sys
 from pathlib import Path
 
-# PROTOCOL.md §1: MNIST median test accuracy (%) by training-set size, b = 10.
+# PROTOCOL.md §1: median test accuracy (%) by training-set size.
 PUBLISHED = {
-    "batchbald_b10": {20: 66.6, 60: 85.3, 100: 89.6, 160: 93.7, 200: 94.7, 280: 95.9},
-    "bald_b10": {20: 66.2, 60: 78.7, 100: 86.1, 160: 89.8, 200: 92.0, 280: 94.4},
+    "mnist_b10": {
+        "batchbald_b10": {20: 66.6, 60: 85.3, 100: 89.6, 160: 93.7, 200: 94.7, 280: 95.9},
+        "bald_b10": {20: 66.2, 60: 78.7, 100: 86.1, 160: 89.8, 200: 92.0, 280: 94.4},
+    },
+    "repeated_mnist": {
+        "batchbald_b10": {100: 88.4},
+        "bald_b10": {100: 77.1},
+        "random_b5": {100: 81.4},
+    },
 }
 
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "reproduction/runs/mnist_b10")
+    published = PUBLISHED.get(root.name, {})
     curves: dict[str, dict[int, float]] = {}
     for path in sorted(root.glob("*/trial_*.json")):
         trial = json.loads(path.read_text())
         label = f"{trial['method']} trial {trial['trial']} ({trial['status']})"
         curves[label] = {s["train_size"]: 100 * s["test_accuracy"] for s in trial["steps"]}
     sizes = sorted({size for curve in curves.values() for size in curve})
-    columns = list(curves) + [f"paper median {name}" for name in PUBLISHED]
+    columns = list(curves) + [f"paper median {name}" for name in published]
     print("| size | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for size in sizes:
         ours = [f"{curve[size]:.2f}" if size in curve else "" for curve in curves.values()]
-        paper = [f"{PUBLISHED[name].get(size, '')}" for name in PUBLISHED]
+        paper = [f"{published[name].get(size, '')}" for name in published]
         print(f"| {size} | " + " | ".join(ours + paper) + " |")
 
 
