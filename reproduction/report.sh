@@ -3,7 +3,8 @@
 # trials only). Usage: bash reproduction/report.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for experiment in mnist_b10 repeated_mnist report_repeated_mnist_x2 tmlr_repeated_mnist_x4; do
+for experiment in mnist_b10 repeated_mnist repeated_mnist_small report_repeated_mnist_x2_small \
+    tmlr_repeated_mnist_x4; do
     runs="reproduction/runs/$experiment"
     [ -d "$runs" ] || continue
     .venv/bin/batchbald report "$runs" --complete-only --thresholds 0.9 0.95 \
