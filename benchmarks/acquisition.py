@@ -574,9 +574,9 @@ def print_targets(targets: list[dict], quick_sizes: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def environment(args: argparse.Namespace) -> dict:
-    import _peers
-
+def machine_facts() -> dict:
+    """Python and torch versions, the library's commit, CPU model and count (shared by the
+    benchmarks' JSON)."""
     cpu = next(
         (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
          if line.startswith("model name")),
@@ -594,11 +594,20 @@ def environment(args: argparse.Namespace) -> dict:
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "threads": args.threads,
+        "batchbald": batchbald.__version__,
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
         "library": str(library),
         "git_commit": commit or "unknown (not a git checkout)",
+    }
+
+
+def environment(args: argparse.Namespace) -> dict:
+    import _peers
+
+    return {
+        **machine_facts(),
+        "threads": args.threads,
         "peers": {peer: _peers.peer_version(peer) for peer in _peers.PEERS},
     }
 

@@ -27,9 +27,7 @@ import datetime
 import json
 import math
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -38,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from acquisition import Case, digest, synthetic_log_probs
+from acquisition import Case, digest, machine_facts, synthetic_log_probs
 from batchbald.acquisition import available_acquirers, get_acquirer
 from batchbald.acquisition.registry import placeholder_log_probs
 
@@ -242,29 +240,10 @@ def markdown(jobs: list[dict], sizes: Sizes, scaling_n: int) -> str:
 
 def environment() -> dict:
     """Date, versions, commit, thread count and CPU, for the JSON."""
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )  # fmt: skip
-    import batchbald
-
-    library = Path(batchbald.__file__).parent
-    commit = subprocess.run(
-        ["git", "-C", str(library), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "batchbald": batchbald.__version__,
-        "git_commit": commit or "unknown",
+        **machine_facts(),
         "threads": torch.get_num_threads(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
     }
 
 
