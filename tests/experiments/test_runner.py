@@ -195,6 +195,20 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
+def _session_members(session: int) -> list[str]:
+    """Command lines of the live processes of a session (Linux /proc; [] elsewhere)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":  # fields: state, ppid, pgrp, session
+            members.append(cmdline)
+    return members
+
+
 def _unlocked(path: Path) -> bool:
     try:
         with trial_lock(path):
@@ -213,13 +227,18 @@ def test_workers_stop_with_their_run(tmp_path, sig):
     command = [sys.executable, "-m", "batchbald.cli", "run", str(config_path), "--out",
                str(tmp_path / "out"), "--jobs", "2", "--quiet"]  # fmt: skip
     trials = [tmp_path / f"out/tiny/{name}/trial_0.json" for name in ("bald_b3", "random_b3")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)  # fmt: skip
     try:
         assert _wait_for(lambda: all(t.exists() for t in trials), 120), "no checkpoint"
         assert not _unlocked(trials[0])  # a worker is running it
         os.kill(process.pid, sig)
         process.wait(timeout=60)
         assert _wait_for(lambda: all(_unlocked(t) for t in trials), 60)
+        # Nothing of the run lives on: no worker, queue feeder or resource tracker.
+        assert _wait_for(lambda: not _session_members(process.pid), 30), _session_members(
+            process.pid
+        )
         steps = [len(read_json(t)["steps"]) for t in trials]
         time.sleep(1.0)
         assert [len(read_json(t)["steps"]) for t in trials] == steps  # nobody writes on

@@ -128,9 +128,13 @@ def _run_local(specs, jobs, threads, display, failures) -> None:
                 failures.append((spec.key, error))
         return
     context = get_context("spawn")
-    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        events = manager.Queue()
-        futures = {pool.submit(_worker, spec, events, threads): spec for spec in specs}
+    # A plain queue inherited by the workers (no manager process that could outlive a killed
+    # `batchbald run`).
+    events = context.Queue()
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_local_worker, initargs=(events,)
+    ) as pool:
+        futures = {pool.submit(_local_worker, spec, threads): spec for spec in specs}
         pending = set(futures)
         try:
             while pending:
@@ -147,7 +151,20 @@ def _run_local(specs, jobs, threads, display, failures) -> None:
             for child in active_children():
                 child.terminate()
             raise
-        _drain(events, display)
+    _drain(events, display)  # the workers have exited, so their last events are in the queue
+    events.close()
+
+
+_LOCAL_EVENTS: Any = None
+
+
+def _init_local_worker(events: Any) -> None:
+    global _LOCAL_EVENTS
+    _LOCAL_EVENTS = events
+
+
+def _local_worker(spec: TrialSpec, threads: int) -> dict[str, Any]:
+    return _worker(spec, _LOCAL_EVENTS, threads)
 
 
 def _collect(get: Callable, spec: TrialSpec, display: Callable, failures: list) -> None:
