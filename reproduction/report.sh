@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 for experiment in mnist_b10 repeated_mnist repeated_mnist_small report_repeated_mnist_x2_small \
     tmlr_repeated_mnist_x4; do
     runs="reproduction/runs/$experiment"
-    [ -d "$runs" ] || continue
+    # Finished trials only: skip an experiment none of whose trials has finished yet.
+    grep -lqs '"status": "complete"' "$runs"/*/trial_*.json || continue
     .venv/bin/batchbald report "$runs" --complete-only --thresholds 0.9 0.95 \
         --sizes 60 100 120 160 200 280 300 --format markdown \
         --markdown "docs/reproduction/$experiment.md" --csv "docs/reproduction/$experiment.csv" \
