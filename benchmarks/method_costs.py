@@ -115,6 +115,9 @@ def plan(sizes: Sizes, args: argparse.Namespace) -> list[dict]:
         job(name, sizes.N, k_for(name, sizes), MAIN_BATCH_SIZE) for name in available_acquirers()
     ]
     jobs.append(job("bald", sizes.N, sizes.K_greedy, MAIN_BATCH_SIZE))
+    if args.methods:  # a subset at b = 10, with bald (the ratios' reference)
+        keep = {*args.methods, "bald"}
+        return [j for j in jobs if j["method"] in keep]
     scaling_n = scaling_size(sizes, args)
     for name in SCALING_METHODS:
         for b in SCALING_BATCH_SIZES:
@@ -277,6 +280,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=Path("results/method_costs.json"), help="JSON results"
     )
     parser.add_argument("--seed", type=int, default=0, help="pool and acquisition generators")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=available_acquirers(),
+        help="time only these acquirers at b = 10 (and bald; no scaling rows); default: all",
+    )
     return parser.parse_args(argv)
 
 

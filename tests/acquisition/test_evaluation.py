@@ -166,7 +166,8 @@ def test_lazy_greedy_equals_full_greedy_and_prunes(score, monkeypatch):
     original = joint_entropy.conditional_entropy_sums
 
     def counting(posterior, weights, log_probs, chunk, *args, **kwargs):
-        scored.append(log_probs.shape[0])
+        # GEMM work: configuration rows (exact, or grouped for a bound) × candidates.
+        scored.append(posterior.shape[0] * log_probs.shape[0])
         return original(posterior, weights, log_probs, chunk, *args, **kwargs)
 
     monkeypatch.setattr(joint_entropy, "conditional_entropy_sums", counting)
@@ -176,7 +177,7 @@ def test_lazy_greedy_equals_full_greedy_and_prunes(score, monkeypatch):
     full = BATCH_FUNCTIONS[score](train, evaluation, 5, num_samples=4**5, lazy=False)
     assert lazy.indices.tolist() == full.indices.tolist()
     torch.testing.assert_close(lazy.scores, full.scores, rtol=0, atol=1e-12)
-    full_count = sum(scored)  # full greedy scores 2·(N − n) candidates per step n ≥ 1
+    full_count = sum(scored)  # full greedy: 2·(N − n) candidates × M rows per step n ≥ 1
     assert lazy_count < full_count / 4, (lazy_count, full_count)
 
 
@@ -292,3 +293,31 @@ def test_power_evaluation_bald_handles_negative_scores():
     assert len(set(result.indices.tolist())) == 35
     positive = set(torch.nonzero(scores > 0).squeeze(1).tolist())
     assert set(result.indices[: len(positive)].tolist()) == positive
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+@pytest.mark.parametrize("related", [True, False])
+@pytest.mark.parametrize("num_samples", [3**4, 60])  # exact phase; sampled phase
+@pytest.mark.parametrize("bins", [1, 4, 16])
+@pytest.mark.filterwarnings("ignore::batchbald.errors.FewSamplesWarning")
+def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
+    """The grouped-configuration bound (Jensen for the training term, data processing for the
+    evaluation term) is ≥ the gain the greedy computes, for every candidate."""
+    from batchbald.acquisition import _evaluation_greedy as greedy_engine
+
+    train_lp, eval_lp = model_pair(60, 8, 3, seed=5, related=related)
+    weight = 1.0 if score == "evaluation_bald" else 0.0
+    options = greedy_engine.GreedyOptions.checked(num_samples, generator(1), torch.float64,
+                                                  2**30, True)  # fmt: skip
+    train, evaluation = (greedy_engine._Model.build(lp, weight, torch.float64)
+                         for lp in (train_lp, eval_lp))  # fmt: skip
+    picks = [3, 17, 41]
+    for step in range(1, len(picks) + 1):
+        greedy_engine._update_configurations(train, evaluation, picks[:step], step, options)
+    candidates = torch.tensor([c for c in range(60) if c not in picks])
+    gains = train.gains(candidates, 7) - evaluation.gains(candidates, 7)
+    floor_N = (1.0 - weight) * evaluation.sample_entropy_N_K.mean(dim=1)
+    bounds = greedy_engine._GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
+    assert (bounds(candidates) >= gains - 1e-12).all()
+    if bins == 16:  # a real bound, not a constant
+        assert (bounds(candidates) - gains).min() < 0.5

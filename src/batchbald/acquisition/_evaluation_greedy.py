@@ -18,7 +18,13 @@ import torch
 from batchbald.acquisition import joint_entropy as je
 from batchbald.acquisition._chunks import DEFAULT_CHUNK_ELEMENTS, row_slices
 from batchbald.acquisition._validation import check_batch_size, check_sampling_options
-from batchbald.acquisition.batchbald import FIRST_BLOCK, TIE_TOLERANCE
+from batchbald.acquisition.batchbald import (
+    COARSEN_MIN_RATIO,
+    FIRST_BLOCK,
+    MAX_BLOCK,
+    REFINE_BINS,
+    TIE_TOLERANCE,
+)
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import entropy
 from batchbald.errors import FewSamplesWarning
@@ -48,8 +54,30 @@ from batchbald.errors import FewSamplesWarning
 # skips the evaluation model's GEMM. This holds for estimates too: exact in both phases.
 # In the sampled phase (ii) holds only approximately for the carried-over U (noisy estimates
 # from other draws), as in the core's lazy BatchBALD; ``lazy=False`` gives full greedy.
+#
+# Group bounds (this step only, exact in both phases). Merge each model's configurations into
+# groups g (joint_entropy.coarsen_by_posterior_mode) with weights W_g and averaged posteriors
+# π̄_g. Per group, with q_m = Σ_k π_mk p(· | x_c, ω_k):
+#   Σ_{m∈g} w_m H[q_m] ≤ W_g H[q̄_g]                       (Jensen: the core's upper bound), and
+#   Σ_{m∈g} w_m H[q_m] ≥ W_g H[q̄_g] − W_g I_g(M; K),      I_g = H[π̄_g] − Σ_{m∈g} (w_m/W_g) H[π_m],
+# because W_g H[q̄_g] − Σ_{m∈g} w_m H[q_m] = W_g I(M; Y) for m ~ w/W_g, k ~ π_m, y ~ p(· | ω_k),
+# and I(M; Y) ≤ I(M; K) along the chain M → K → Y (data processing). The gap G_eval =
+# Σ_g W_g I_g does not depend on the candidate, so
+#   gain(c | A) ≤ [coarse Δ_train(c | A)] − max(floor(c), [coarse Δ_eval(c | A)] − G_eval),
+# (the floor only in the exact phase: sampled estimates of Δ_eval can fall below it)
+# at G/M of the cost. It is tight when posteriors concentrate (the saturated regime, where the
+# carried-over U above prunes almost nothing). Every candidate gets the bound from mode groups;
+# a block's candidates get the finer one (mode × REFINE_BINS probability intervals) before their
+# exact gains. These bounds order and prune this step only; they are not carried over (a later
+# step's Δ_eval can be smaller).
 # Details: docs/acquisition_report.md.
 # ----------------------------------------------------------------------------------------------
+
+
+#: Probability intervals per posterior mode of the finer group bounds, applied in turn.
+REFINE_LEVELS = (4, REFINE_BINS)
+#: Use a finer group bound when the exact gains have at least this many times its rows.
+REFINE_MIN_RATIO = 2
 
 
 @dataclass(frozen=True)
@@ -218,15 +246,39 @@ def _best_candidate(
         options.max_memory_bytes,
     )
     candidates = torch.nonzero(available_N).squeeze(1)
+    step_bound = bound_N[candidates]  # (i)+(ii): valid for this and later steps
+    refine: list[_GroupBounds] = []
+    num_configs = min(model.configs.num_configurations for model in (train, evaluation))
+    if options.lazy and num_configs >= COARSEN_MIN_RATIO * configs.log_joint_M_K.shape[1]:
+        coarse = _GroupBounds(train, evaluation, floor_N, bins=1, options=options)
+        step_bound = torch.minimum(step_bound, coarse(candidates))
+        # Finer and finer groups for the candidates still in play. Unlike BatchBALD's, the exact
+        # gain here costs two GEMMs and the mode bound prunes little, so a finer bound pays
+        # off at half the exact rows already.
+        for bins in REFINE_LEVELS:
+            level = _GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
+            if level.num_rows * REFINE_MIN_RATIO <= num_configs:
+                refine.append(level)
     # Candidates by decreasing bound, ties by index (stable sort of an index-ordered list).
-    order = candidates[torch.sort(bound_N[candidates], descending=True, stable=True).indices]
+    ranked = torch.sort(step_bound, descending=True, stable=True)
+    order, upper = candidates[ranked.indices], ranked.values
     best_gain, best_pick = -math.inf, -1
     start, block = 0, (FIRST_BLOCK if options.lazy else len(order))
     while start < len(order):
-        if options.lazy and bound_N[order[start]] + TIE_TOLERANCE < best_gain:
-            break  # (i)+(ii): no remaining candidate can beat best_gain
+        if options.lazy and float(upper[start]) + TIE_TOLERANCE < best_gain:
+            break  # no remaining candidate can beat best_gain
+        if refine and best_gain > -math.inf:
+            # Once the first block has set a best gain: the finer bounds for every candidate
+            # still in play, visited from here on in the order of the finest.
+            order, upper = order[start:], upper[start:]
+            for level in refine:
+                in_play = upper + TIE_TOLERANCE >= best_gain
+                order, upper = order[in_play], torch.minimum(upper[in_play], level(order[in_play]))
+            ranked = torch.sort(upper, descending=True, stable=True)
+            order, upper, start, refine = order[ranked.indices], ranked.values, 0, []
+            continue
         block_indices = order[start : start + block]
-        start, block = start + len(block_indices), 2 * block
+        start, block = start + len(block_indices), min(2 * block, MAX_BLOCK)
         train_gains = train.gains(block_indices, chunk)
         bound_N[block_indices] = train_gains - floor_N[block_indices]
         if options.lazy:  # concavity filter: skip the eval GEMM where it cannot change the pick
@@ -242,6 +294,72 @@ def _best_candidate(
         ):
             best_gain, best_pick = gain, pick
     return best_gain, best_pick
+
+
+class _GroupBounds:
+    """Upper bounds on this step's gain(c | A) from grouped configurations of both models (see
+    "Group bounds" in the comment block at the top)."""
+
+    def __init__(
+        self,
+        train: _Model,
+        evaluation: _Model,
+        floor_N: torch.Tensor,
+        *,
+        bins: int,
+        options: GreedyOptions,
+    ) -> None:
+        self.train, self.evaluation, self.floor_N = train, evaluation, floor_N
+        self.exact = train.configs.exact and evaluation.configs.exact
+        self.groups = [
+            je.coarsen_by_posterior_mode(model.posterior_M_K, model.weights_M, bins=bins)
+            for model in (train, evaluation)
+        ]
+        posterior_G_K, weights_G = self.groups[1]
+        gap = _weighted_entropy(posterior_G_K, weights_G) - _weighted_entropy(
+            evaluation.posterior_M_K, evaluation.weights_M
+        )
+        self.gap = max(gap, 0.0)  # ≥ 0 up to rounding
+        self.num_rows = max(len(weights) for _, weights in self.groups)
+        log_probs = train.log_probs_N_K_C
+        self.chunk = je.candidate_chunk_size(
+            self.num_rows,
+            log_probs.shape[1],
+            log_probs.shape[2],
+            torch.finfo(options.dtype).bits // 8,
+            options.max_memory_bytes,
+        )
+        # Rounding of the two coarse sums (≤ G terms of ≤ log C each) and of the gap.
+        eps = torch.finfo(options.dtype).eps
+        self.slack = (
+            8
+            * (self.num_rows + evaluation.weights_M.numel())
+            * eps
+            * (1 + math.log(log_probs.shape[2]))
+        )
+
+    def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
+        """Bounds ≥ gain(c | A) for ``candidates``, float64 ``[n]``."""
+        sums = [
+            je.conditional_entropy_sums_at(
+                posterior, weights, model.log_probs_N_K_C, candidates, self.chunk
+            )
+            - model.penalty_N[candidates]
+            for (posterior, weights), model in zip(
+                self.groups, (self.train, self.evaluation), strict=True
+            )
+        ]
+        eval_lower = sums[1] - self.gap
+        if self.exact:  # (i) holds for genuine distributions, not for sampled estimates
+            eval_lower = torch.maximum(eval_lower, self.floor_N[candidates])
+        return sums[0] - eval_lower + self.slack
+
+
+def _weighted_entropy(posterior_M_K: torch.Tensor, weights_M: torch.Tensor) -> float:
+    """Σ_m w_m H[p(ω | ŷ^m)], in float64."""
+    posterior = posterior_M_K.double()
+    entropy_M = -(posterior * posterior.clamp_min(1e-300).log()).sum(dim=1)
+    return float(weights_M.double() @ entropy_M)
 
 
 def _argmax_lowest_index(gains: torch.Tensor, indices: torch.Tensor) -> tuple[float, int]:
