@@ -69,9 +69,13 @@ MAX_BLOCK = 256
 COARSEN_MIN_RATIO = 4
 REFINE_BINS = 16
 # The coarse bounds only order and prune candidates, so float32 (half the bytes of float64) is
-# enough; the slack covers float32 rounding of their sums (≈ 1e-6 nats) a hundredfold.
+# enough where they have many rows; the slack covers float32 rounding of their sums (≈ 1e-6
+# nats) a hundredfold. With at most COARSE_F64_MAX_ROWS rows (K ≤ 32) they are cheap in float64,
+# whose slack is ~1e-12: once the joint MI saturates, gains cluster within ~1e-4 nats, where the
+# float32 slack would stop all pruning (N = 177k, K = 10: 28 s in float32, 2.2 s in float64).
 COARSE_DTYPE = torch.float32
 COARSE_SLACK = 1e-4
+COARSE_F64_MAX_ROWS = 512
 # Shares of max_memory_bytes for the exact-gain and bound workspaces.
 FINE_SHARE, COARSE_SHARE = 0.45, 0.15
 
@@ -275,11 +279,16 @@ def _best_candidate(
 class _Workspaces:
     """The work buffers of one :func:`batchbald` call, allocated once: ``fine`` for the exact
     gains (up to M rows, compute dtype, FINE_SHARE of the budget), ``coarse`` for the bounds (up
-    to K · REFINE_BINS rows, COARSE_DTYPE, COARSE_SHARE); the rest of the budget covers the
-    per-point pass, the configurations' sampling and small temporaries."""
+    to K · REFINE_BINS rows, COARSE_SHARE; float64 up to COARSE_F64_MAX_ROWS rows, else
+    COARSE_DTYPE); the rest of the budget covers the per-point pass, the configurations'
+    sampling and small temporaries."""
 
     fine: je.Workspace
     coarse: je.Workspace
+
+    @property
+    def coarse_dtype(self) -> torch.dtype:
+        return self.coarse.probs.dtype
 
     @classmethod
     def allocate(
@@ -306,13 +315,14 @@ class _Workspaces:
 
         fine = workspace(max_rows, dtype, FINE_SHARE)
         coarse_rows = min(num_posterior * REFINE_BINS, max_rows)
+        coarse_dtype = torch.float64 if coarse_rows <= COARSE_F64_MAX_ROWS else COARSE_DTYPE
         try:
-            coarse = workspace(coarse_rows, COARSE_DTYPE, COARSE_SHARE)
+            coarse = workspace(coarse_rows, coarse_dtype, COARSE_SHARE)
         except InvalidInputError:
             # Budgets this small (below ≈14 MB for K = 100) still get the bounds, one candidate at a
             # time (≤ 1 MB over the budget): without them the sampled phase's lazy picks could
             # depend on the budget.
-            coarse = je.Workspace(coarse_rows, 1, log_probs_N_K_C, COARSE_DTYPE)
+            coarse = je.Workspace(coarse_rows, 1, log_probs_N_K_C, coarse_dtype)
         return cls(fine, coarse)
 
 
@@ -356,16 +366,22 @@ class _GainScorer:
 
     def coarse(self, bins: int) -> _GainScorer:
         """Upper bounds from :func:`~batchbald.acquisition.joint_entropy.
-        coarsen_by_posterior_mode`, in float32 (they only order and prune candidates), padded by
-        their rounding: float32 terms (≲ 1e-6 of an entropy ≤ log C) and worst-case summation
-        over the M exact rows."""
+        coarsen_by_posterior_mode`, in the coarse workspace's dtype, padded by their rounding
+        (float32: ≲ 1e-6 of an entropy ≤ log C, covered a hundredfold; float64: worst-case
+        summation over their rows) and by worst-case summation over the M exact rows."""
+        dtype = self.spaces.coarse_dtype
         posterior_G_K, weights_G = (
-            part.to(COARSE_DTYPE)
+            part.to(dtype)
             for part in je.coarsen_by_posterior_mode(self.posterior_M_K, self.weights_M, bins=bins)
         )
         log_classes = math.log(self.log_probs_N_K_C.shape[2])
         eps = torch.finfo(self.posterior_M_K.dtype).eps
-        slack = COARSE_SLACK * (1 + log_classes) + 4 * self.num_rows * eps * log_classes
+        slack = 4 * self.num_rows * eps * log_classes
+        if dtype == torch.float64:
+            rows = len(weights_G) + self.log_probs_N_K_C.shape[2]
+            slack += 4 * rows * torch.finfo(dtype).eps * (1 + log_classes)
+        else:
+            slack += COARSE_SLACK * (1 + log_classes)
         return _GainScorer(
             posterior_G_K,
             weights_G,
