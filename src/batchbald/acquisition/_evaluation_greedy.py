@@ -67,9 +67,10 @@ from batchbald.errors import FewSamplesWarning
 # (the floor only in the exact phase: sampled estimates of Δ_eval can fall below it)
 # at G/M of the cost. It is tight when posteriors concentrate (the saturated regime, where the
 # carried-over U above prunes almost nothing). Every candidate gets the bound from mode groups;
-# a block's candidates get the finer one (mode × REFINE_BINS probability intervals) before their
-# exact gains. These bounds order and prune this step only; they are not carried over (a later
-# step's Δ_eval can be smaller).
+# once the first exact block has set a best gain, the candidates still in play get the finer
+# ones (mode × REFINE_LEVELS probability intervals, in turn) and are visited in that order.
+# These bounds order and prune this step only; they are not carried over (a later step's
+# Δ_eval can be smaller).
 # Details: docs/acquisition_report.md.
 # ----------------------------------------------------------------------------------------------
 
