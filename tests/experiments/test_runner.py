@@ -242,6 +242,6 @@ def test_workers_stop_with_their_run(tmp_path, sig):
         steps = [len(read_json(t)["steps"]) for t in trials]
         time.sleep(1.0)
         assert [len(read_json(t)["steps"]) for t in trials] == steps  # nobody writes on
-        assert {read_json(t)["status"] for t in trials} == {"running"}
+        assert read_json(trials[0])["status"] == "running"  # it was locked when the signal came
     finally:
         process.kill()

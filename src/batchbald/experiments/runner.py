@@ -143,9 +143,9 @@ def _run_local(specs, jobs, threads, display, failures) -> None:
                 for future in done:
                     _collect(future.result, futures[future], display, failures)
         except BaseException:
-            # Ctrl-C, SIGTERM (see run_trials) or a bug: stop the workers now rather than at
-            # the end of their step. Killing one mid-step loses nothing: the trial file holds
-            # the last finished step and the next run resumes from it.
+            # Ctrl-C, SIGTERM (`batchbald run` turns it into SystemExit) or a bug: stop the
+            # workers now rather than at the end of their step. Killing one mid-step loses
+            # nothing: the trial file holds the last finished step and the next run resumes.
             for future in pending:
                 future.cancel()
             for child in active_children():
