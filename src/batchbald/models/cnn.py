@@ -72,8 +72,9 @@ class MNISTBayesianCNN(_PaperCNN):
             initialisation from the global RNG.
     """
 
-    # The fast path holds ~2 × 4 KB per (image, sample) row: 16384 rows ≈ 140 MB at peak.
-    scoring_rows_per_chunk = 16384
+    # ~1,000 (image, sample) rows per chunk is the fastest: 1.6-2.4x faster than 16,384 rows at
+    # k = 10-100 (benchmarks/scoring_chunks.py, docs/benchmarks/scoring.md); ≈10 MB at peak.
+    scoring_rows_per_chunk = 1024
 
     def __init__(
         self, num_classes: int = 10, *, p: float = 0.5, generator: torch.Generator | None = None
