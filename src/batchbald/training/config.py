@@ -42,6 +42,10 @@ class TrainingConfig:
         validation_samples: MC dropout samples for validation; 0 means dropout off (the
             deterministic network, as the BatchBALD paper validates); 4 in the report.
         device: torch device string for training ("cpu", "cuda", "cuda:1", ...).
+        channels_last: hold the convolution weights in the channels-last memory format during
+            the optimisation steps (the same maths, rounded differently): MNIST CNN training
+            1.14-1.16× faster on CPU, validation included (``benchmarks/training_regimes.py
+            --layouts``). Validation and scoring always run in the default layout.
     """
 
     lr: float = 1e-3
@@ -53,6 +57,7 @@ class TrainingConfig:
     weight_decay: float = 0.0
     validation_samples: int = 0
     device: str = "cpu"
+    channels_last: bool = True
 
     def __post_init__(self) -> None:
         if not (_is_number(self.lr) and self.lr > 0):
@@ -75,6 +80,10 @@ class TrainingConfig:
             raise ConfigError(
                 "TrainingConfig.validation_samples must be an int ≥ 0 (0 = dropout off); "
                 f"got {self.validation_samples!r}"
+            )
+        if not isinstance(self.channels_last, bool):
+            raise ConfigError(
+                f"TrainingConfig.channels_last must be true or false; got {self.channels_last!r}"
             )
         try:
             torch.device(self.device)
