@@ -24,7 +24,7 @@ from batchbald.experiments.results import FORMAT, PHASES, atomic_write_json, rea
 from batchbald.loop import ActiveLearningLoop, LoopGenerators, LoopSettings, StepRecord
 from batchbald.oracle import DatasetOracle
 
-__all__ = ["TrialBusyError", "TrialSpec", "run_trial", "trial_lock"]
+__all__ = ["TrialBusyError", "TrialSpec", "build_trial_loop", "run_trial", "trial_lock"]
 
 Progress = Callable[[str, str, dict[str, Any]], None]
 # Keys of the config that do not change a trial's results (ignored when resuming); of the
@@ -131,7 +131,8 @@ def _data(config: ExperimentConfig, spec: TrialSpec) -> DatasetSplits:
     return _DATA_CACHE[key]
 
 
-def _build_loop(spec: TrialSpec, config: ExperimentConfig) -> ActiveLearningLoop:
+def build_trial_loop(spec: TrialSpec, config: ExperimentConfig) -> ActiveLearningLoop:
+    """The loop of one trial at its start (data, split, learner, acquirer, generators)."""
     from batchbald.experiments.learner import build_learner
 
     method = config.method(spec.method)
@@ -211,7 +212,7 @@ def _run_trial(spec: TrialSpec, progress: Progress | None) -> dict[str, Any]:
         report(spec.key, "start", {"total": len(existing["steps"]), "done": len(existing["steps"])})
         report(spec.key, "end", {"skipped": True})
         return existing
-    loop = _build_loop(spec, config)
+    loop = build_trial_loop(spec, config)
     started = _now()
     if existing is not None:
         loop.load_state_dict({**existing["state"], "records": existing["steps"]})
