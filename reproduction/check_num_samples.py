@@ -1,4 +1,4 @@
-"""Step 3, deviation 2: does M = 10,000 sampled configurations instead of the report's 100,000
+"""Step 3, a planned deviation: does M = 10,000 sampled configurations instead of the report's 100,000
 change BatchBALD's or BatchEvaluationBALD's batches?
 
 Runs step 0 of trial 0 of ``configs/report_repeated_mnist_x2_small.toml`` (BatchEvaluationBALD:
