@@ -1,5 +1,7 @@
-"""Step 3, a planned deviation: does M = 10,000 sampled configurations instead of the report's 100,000
-change BatchBALD's or BatchEvaluationBALD's batches?
+"""Step 3: do M = 10,000 sampled configurations (not 100,000) change the greedy batches?
+
+A deviation planned for step 3: BatchBALD and BatchEvaluationBALD with M = 10,000 sampled label
+configurations instead of the report's 100,000.
 
 Runs step 0 of trial 0 of ``configs/report_repeated_mnist_x2_small.toml`` (BatchEvaluationBALD:
 train on the 20 initial points, score the pool with k = 100, self-distil the evaluation model and
