@@ -10,10 +10,12 @@ With ``--initial-per-class n`` the model is trained on n random labelled points 
 instead (``initial = "balanced"``): a model from the middle of the curve, whose batches do not
 saturate the joint mutual information at log k as step 0's do.
 On them it runs both greedy rules at b = 10 with M = 10,000 (three acquisition seeds) and
-M = 100,000 (one seed), and re-estimates each batch's objective with fresh draws common to all
-batches (``--eval-samples``; exact while C^b allows): BatchBALD's I(y_1..y_b; ω) under the
-training model, and BatchEvaluationBALD's I_train(y_A; ω) − I_eval(y_A; ω). Writes a markdown
-table and ``reproduction/checks/num_samples.json`` (atomically).
+M = 100,000 (one seed; in float64, the default, and in float32, to check that the cheaper
+precision picks the same batch), and re-estimates each batch's objective with fresh draws
+common to all batches (``--eval-samples``; exact while C^b allows): BatchBALD's
+I(y_1..y_b; ω) under the training model, and BatchEvaluationBALD's I_train(y_A; ω) −
+I_eval(y_A; ω). Writes a markdown table and ``reproduction/checks/num_samples_<n>.json``
+(atomically).
 
     BATCHBALD_DATA_DIR=../shared/datasets .venv/bin/python reproduction/check_num_samples.py
 """
@@ -114,35 +116,41 @@ def main() -> int:
     out = args.out or ROOT / "reproduction" / "checks" / f"num_samples_{per_class}.json"
     tensors = pool_tensors(cache, os.environ.get("BATCHBALD_DATA_DIR"), per_class)
     print(f"pool: {tuple(tensors['train'].shape)}")
-    runs = [(10_000, 0), (10_000, 1), (10_000, 2), (100_000, 0)]
+    # (M, acquisition seed, dtype); the float64 M = 100,000 run is the reference.
+    reference_run = (100_000, 0, "float64")
+    runs = [(10_000, 0, "float64"), (10_000, 1, "float64"), (10_000, 2, "float64"),
+            reference_run, (100_000, 0, "float32")]  # fmt: skip
     rules = {
-        "batchbald": lambda M, g: batchbald(tensors["train"], 10, num_samples=M, generator=g),
-        "batch_evaluation_bald": lambda M, g: batch_evaluation_bald(
-            tensors["train"], tensors["eval"], 10, num_samples=M, generator=g
+        "batchbald": lambda M, g, dtype: batchbald(
+            tensors["train"], 10, num_samples=M, generator=g, dtype=dtype
+        ),
+        "batch_evaluation_bald": lambda M, g, dtype: batch_evaluation_bald(
+            tensors["train"], tensors["eval"], 10, num_samples=M, generator=g, dtype=dtype
         ),
     }
     results = []
     print(
-        "| rule | M | seed | seconds | objective re-estimated (± s.e.) "
-        "| picks shared with M = 100,000 |"
+        "| rule | M | seed | dtype | seconds | objective re-estimated (± s.e.) "
+        "| picks shared with M = 100,000, float64 |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, rule in rules.items():
         rows = []
-        for num_samples, seed in runs:
+        for num_samples, seed, dtype in runs:
             start = time.perf_counter()
-            result = rule(num_samples, torch.Generator().manual_seed(seed))
+            result = rule(num_samples, torch.Generator().manual_seed(seed), dtype)
             seconds = time.perf_counter() - start
             picks = result.indices.tolist()
             value = objective(tensors, name, picks, args.eval_samples, seed=12345)
-            rows.append({"rule": name, "num_samples": num_samples, "seed": seed,
+            rows.append({"rule": name, "num_samples": num_samples, "seed": seed, "dtype": dtype,
                          "seconds": seconds, "picks": picks, "objective": value})  # fmt: skip
-        reference = set(rows[-1]["picks"])
+        reference = set(rows[runs.index(reference_run)]["picks"])
         for row in rows:
             row["shared_with_100k"] = len(reference & set(row["picks"]))
             value = row["objective"]
             print(
-                f"| {name} | {row['num_samples']:,} | {row['seed']} | {row['seconds']:.1f} | "
+                f"| {name} | {row['num_samples']:,} | {row['seed']} | {row['dtype']} | "
+                f"{row['seconds']:.1f} | "
                 f"{value['mi']:.4f} ± {value['se']:.4f} | {row['shared_with_100k']} / 10 |",
                 flush=True,
             )

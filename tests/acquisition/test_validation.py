@@ -89,13 +89,25 @@ def test_bad_log_probs_rejected_by_batchbald(log_probs, message):
         ),
         (
             {"batch_size": 2, "dtype": torch.float16},
-            r"dtype must be torch.float32 or torch.float64",
+            r"dtype must be torch.float32 or torch.float64 \(or \"float32\" / \"float64\"\)",
         ),
     ],
 )
 def test_bad_arguments_rejected_by_batchbald(kwargs, message):
     with pytest.raises(InvalidInputError, match=message):
         batchbald(good(), **kwargs)
+
+
+@pytest.mark.parametrize("name", ["float32", "float64"])
+def test_dtype_may_be_named_as_in_a_config(name):
+    """A TOML config can only write the dtype's name; it means the torch dtype."""
+
+    def run(dtype):
+        return batchbald(good(), 2, dtype=dtype, generator=torch.Generator().manual_seed(0))
+
+    named, typed = run(name), run(getattr(torch, name))
+    assert torch.equal(named.indices, typed.indices)
+    assert torch.equal(named.scores, typed.scores)
 
 
 def test_errors_are_also_value_errors():

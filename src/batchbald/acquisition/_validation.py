@@ -190,10 +190,19 @@ def check_generator(generator: Any, name: str = "generator") -> torch.Generator 
     return generator
 
 
+_DTYPE_NAMES = {"float32": torch.float32, "float64": torch.float64}
+
+
 def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
-    """``dtype`` must be ``torch.float32`` or ``torch.float64`` (joint-probability precision)."""
+    """``dtype`` must be ``torch.float32`` or ``torch.float64`` (joint-probability precision),
+    or its name ``"float32"`` / ``"float64"`` (as a TOML config writes it)."""
+    if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
+        return _DTYPE_NAMES[dtype]
     if dtype not in (torch.float32, torch.float64):
-        raise InvalidInputError(f"{name} must be torch.float32 or torch.float64; got {dtype!r}")
+        raise InvalidInputError(
+            f'{name} must be torch.float32 or torch.float64 (or "float32" / "float64"); '
+            f"got {dtype!r}"
+        )
     return dtype
 
 

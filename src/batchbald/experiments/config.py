@@ -8,6 +8,7 @@ methods share, and a list of ``[[methods]]`` (acquirer + parameters + batch size
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,7 @@ class MethodConfig:
             object.__setattr__(self, "name", f"{self.acquirer}_b{self.batch_size}")
         check_name(self.name, "name")
         try:
-            self.make_acquirer()
+            _dry_run(self.make_acquirer())
         except BatchBALDError as error:
             key = "acquirer" if "unknown acquirer" in str(error) else "params"
             raise FieldError(key, f"is invalid: {error}") from None
@@ -161,6 +162,25 @@ class MethodConfig:
         from batchbald.acquisition import get_acquirer
 
         return get_acquirer(self.acquirer, **self.params)
+
+
+def _dry_run(acquirer: Any) -> None:
+    """Call ``acquirer`` once on a tiny uniform pool (N = 2, K = 2, C = 2, b = 1), so that bad
+    parameter values (``num_samples = -1``, ``dtype = "float16"``, ...) fail when the config is
+    read, not after the first model has trained."""
+    import warnings
+
+    import torch
+
+    log_probs_N_K_C = torch.full((2, 2, 2), -math.log(2.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. few samples: irrelevant to a dry run
+        acquirer(
+            log_probs_N_K_C,
+            1,
+            generator=torch.Generator().manual_seed(0),
+            eval_log_probs_N_K_C=log_probs_N_K_C if acquirer.needs_eval_model else None,
+        )
 
 
 def _training(value: Any, path: str) -> Mapping[str, Any]:
