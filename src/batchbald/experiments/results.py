@@ -10,13 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchbald.data.idx import atomic_write
 from batchbald.errors import DataError
 
 __all__ = [
@@ -40,31 +39,10 @@ def trial_path(out_dir: str | Path, experiment: str, method: str, trial: int) ->
 
 
 def atomic_write_json(path: str | Path, payload: Any) -> None:
-    """Write JSON so that a reader (or a crash) only ever sees the old or the new file.
-
-    Temporary file in the same folder, flush + fsync, then ``os.replace``; the folder is synced
-    too where the platform allows it.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(payload, file, indent=1, allow_nan=True)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    try:
-        directory = os.open(path.parent, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open folders
-        return
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    """Write JSON so that a reader (or a crash) only ever sees the old or the new file
+    (:func:`batchbald.data.idx.atomic_write`: temporary file, fsync, ``os.replace``)."""
+    text = json.dumps(payload, indent=1, allow_nan=True)
+    atomic_write(Path(path), lambda file: file.write(text.encode("utf-8")))
 
 
 def read_json(path: str | Path) -> dict[str, Any]:
