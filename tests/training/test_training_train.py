@@ -86,7 +86,7 @@ def test_an_interrupted_epoch_leaves_the_default_layout():
         raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError, match="interrupted"):
-        run_epoch(model, optimizer, torch.arange(4), 2, failing_loss, channels_last=True)
+        run_epoch(model, optimizer, torch.arange(4), failing_loss, TrainingConfig(batch_size=2))
     assert model.conv2.weight.is_contiguous()
 
 

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import torch
 
+from batchbald.training.config import TrainingConfig
+
 __all__ = ["PermutationStream", "run_epoch"]
 
 
@@ -57,10 +59,8 @@ def run_epoch(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     indices: torch.Tensor,
-    batch_size: int,
     batch_loss: Callable[[torch.Tensor], torch.Tensor],
-    *,
-    channels_last: bool = False,
+    config: TrainingConfig,
 ) -> float:
     """One pass of optimiser steps over ``indices`` in batches; returns the mean loss.
 
@@ -68,16 +68,15 @@ def run_epoch(
         model: put in training mode.
         optimizer: stepped once per batch.
         indices: int64 ``[E]`` example indices, in order.
-        batch_size: examples per step (the last batch may be smaller).
         batch_loss: maps a batch of indices ``[b]`` to the scalar mean loss of that batch.
-        channels_last: run the steps with the convolution weights in the channels-last
-            memory format (faster on CPU; ``TrainingConfig.channels_last``); the weights are
-            back in the default layout when the epoch returns.
+        config: ``batch_size`` examples per step (the last batch may be smaller); with
+            ``channels_last`` the steps run with the convolution weights in the channels-last
+            memory format (faster on CPU), back in the default layout when the epoch returns.
     """
     model.train()
     total, count = 0.0, 0
-    with _weights_layout(model, channels_last):
-        for batch in indices.split(batch_size):
+    with _weights_layout(model, config.channels_last):
+        for batch in indices.split(config.batch_size):
             optimizer.zero_grad(set_to_none=True)
             loss = batch_loss(batch)
             loss.backward()

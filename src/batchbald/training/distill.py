@@ -69,13 +69,6 @@ def self_distill(
         return F.kl_div(log_probs_B_C, target_B_C, reduction="batchmean", log_target=True)
 
     for _ in range(epochs):
-        run_epoch(
-            student,
-            optimizer,
-            stream.take(config.epoch_size),
-            config.batch_size,
-            batch_loss,
-            channels_last=config.channels_last,
-        )
+        run_epoch(student, optimizer, stream.take(config.epoch_size), batch_loss, config)
     student.eval()
     return student

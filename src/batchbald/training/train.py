@@ -131,14 +131,7 @@ def train_model(
     best_metric: float | None = None
     best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
     for epoch in range(1, config.max_epochs + 1):
-        loss = run_epoch(
-            model,
-            optimizer,
-            stream.take(config.epoch_size),
-            config.batch_size,
-            batch_loss,
-            channels_last=config.channels_last,
-        )
+        loss = run_epoch(model, optimizer, stream.take(config.epoch_size), batch_loss, config)
         scores = evaluate(model, validation, config.validation_samples, generator=generator)
         record = EpochRecord(epoch, loss, scores.accuracy, scores.nll)
         history.append(record)
