@@ -1,4 +1,4 @@
-"""Every figure is written as a non-empty PNG and SVG."""
+"""Every figure is written as a non-empty PNG and SVG, byte-identical for the same trials."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def test_all_plots_written(tmp_path, two_methods):
     assert (tmp_path / "accuracy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = (tmp_path / "accuracy.svg").read_text()
     assert "Training-set size" in svg and "Test accuracy" in svg
+
+
+def test_plots_of_the_same_trials_are_byte_identical(tmp_path, two_methods):
+    """Regenerating the committed plots of unchanged trials must not change the files."""
+    first = {p.name: p.read_bytes() for p in write_all_plots(two_methods, tmp_path / "a")}
+    second = {p.name: p.read_bytes() for p in write_all_plots(two_methods, tmp_path / "b")}
+    assert first == second
 
 
 def test_single_trial_and_stopped_trials(tmp_path):

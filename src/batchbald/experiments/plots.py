@@ -64,14 +64,22 @@ def _band(
         axes.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
+#: Byte-identical files for identical results (no dates, no random SVG ids), so regenerating the
+#: plots of unchanged trials leaves a committed copy unchanged.
+_REPRODUCIBLE = {".png": {"Software": None}, ".svg": {"Date": None}}
+
+
 def _save(figure: Figure, path: str | Path) -> list[Path]:
+    import matplotlib
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix in (".png", ".svg"):
-        target = path.with_suffix(suffix)
-        figure.savefig(target, dpi=150, bbox_inches="tight")
-        written.append(target)
+    with matplotlib.rc_context({"svg.hashsalt": "batchbald"}):
+        for suffix, metadata in _REPRODUCIBLE.items():
+            target = path.with_suffix(suffix)
+            figure.savefig(target, dpi=150, bbox_inches="tight", metadata=metadata)
+            written.append(target)
     return written
 
 
