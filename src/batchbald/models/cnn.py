@@ -73,7 +73,8 @@ class MNISTBayesianCNN(_PaperCNN):
     """
 
     # ~1,000 (image, sample) rows per chunk is the fastest: 1.6-2.4x faster than 16,384 rows at
-    # k = 10-100 (benchmarks/scoring_chunks.py, docs/benchmarks/scoring.md); ≈10 MB at peak.
+    # k = 10-100 (benchmarks/scoring_chunks.py, docs/benchmarks/scoring.md). Peak memory (derived,
+    # not measured): ~8 KB per row plus the conv2 channel contributions, 128 KB per image.
     scoring_rows_per_chunk = 1024
 
     def __init__(
