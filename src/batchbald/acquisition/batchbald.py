@@ -100,7 +100,7 @@ def batchbald(
             label configurations (the paper's text uses 10,000; its code 40,000).
         generator: randomness for the sampled phase (CPU generator); None uses torch's global.
         dtype: precision of the joint-probability maths (float64 by default, as in the paper).
-            float32 halves the buffers but is not faster here: the lazy bounds must cover its
+            float32 halves the buffers but can be slower: the lazy bounds must cover its
             rounding, which grows with the number of configurations, and then prune little
             (5-7x slower than float64 at M = 100,000 in ``reproduction/check_num_samples.py``).
         max_memory_bytes: budget the work buffers are sized from (default 1 GiB); results do
