@@ -1,5 +1,7 @@
 """Print the accuracy curve of every trial of one experiment (finished or not) as Markdown,
-next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1).
+next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1), then each
+trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached yet) and its
+accuracy at 100 labels.
 
     .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
 """
@@ -28,10 +30,13 @@ def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "reproduction/runs/mnist_b10")
     published = PUBLISHED.get(root.name, {})
     curves: dict[str, dict[int, float]] = {}
+    marks: list[str] = []
     for path in sorted(root.glob("*/trial_*.json")):
         trial = json.loads(path.read_text())
         label = f"{trial['method']} trial {trial['trial']} ({trial['status']})"
         curves[label] = {s["train_size"]: 100 * s["test_accuracy"] for s in trial["steps"]}
+        marks.append(f"| {label} | {mark(trial, 0.90)} | {mark(trial, 0.95)} | "
+                     f"{curves[label].get(100, float('nan')):.2f} |")  # fmt: skip
     sizes = sorted({size for curve in curves.values() for size in curve})
     columns = list(curves) + [f"paper median {name}" for name in published]
     print("| size | " + " | ".join(columns) + " |")
@@ -40,6 +45,17 @@ def main() -> None:
         ours = [f"{curve[size]:.2f}" if size in curve else "" for curve in curves.values()]
         paper = [f"{published[name].get(size, '')}" for name in published]
         print(f"| {size} | " + " | ".join(ours + paper) + " |")
+    print("\n| trial | 90% mark (N_first − b) | 95% mark | accuracy at 100 (%) |")
+    print("|---|---|---|---|")
+    print("\n".join(marks))
+
+
+def mark(trial: dict, threshold: float) -> str:
+    """N_first − b: the first training-set size reaching ``threshold``, minus the batch size."""
+    for step in trial["steps"]:
+        if step["test_accuracy"] >= threshold:
+            return str(step["train_size"] - trial["batch_size"])
+    return f">{trial['label_budget']}"
 
 
 if __name__ == "__main__":
