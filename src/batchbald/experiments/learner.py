@@ -12,12 +12,7 @@ from batchbald.loop import Fitted, LoopGenerators
 from batchbald.models import BayesianModule, build_model, predict_log_probs
 from batchbald.training import TrainingConfig, evaluate, self_distill, train_model
 
-__all__ = ["ROWS_PER_CHUNK", "BayesianLearner", "build_learner"]
-
-#: Default inference chunk, in (input, sample) rows. Chunks of ~1,000 rows keep the first
-#: convolution's output (73 kB per row for the MNIST CNN) small enough to reuse freed memory;
-#: 4,000-row chunks made the CPU spend as long in page faults as in the convolutions.
-ROWS_PER_CHUNK = 1024
+__all__ = ["BayesianLearner", "build_learner"]
 
 
 class BayesianLearner:
@@ -29,7 +24,7 @@ class BayesianLearner:
         training: the training recipe.
         test_k: MC samples for test evaluation (probabilities averaged, then argmax).
         inference_batch_size: inputs per chunk when scoring and evaluating (memory only);
-            None picks about ``ROWS_PER_CHUNK`` (input, sample) rows per chunk.
+            None uses the model's ``scoring_rows_per_chunk`` (about 1,024 (input, sample) rows).
     """
 
     def __init__(
@@ -62,8 +57,8 @@ class BayesianLearner:
             validation_accuracy=best.val_accuracy if best else math.nan,
         )
 
-    def _chunk(self, k: int) -> int:
-        return self.inference_batch_size or max(1, ROWS_PER_CHUNK // max(k, 1))
+    def _chunk(self) -> int | None:
+        return self.inference_batch_size or None  # None: the model's default chunk
 
     def evaluate(
         self, model: Any, data: ImageData, generators: LoopGenerators
@@ -72,7 +67,7 @@ class BayesianLearner:
             model,
             data,
             self.test_k,
-            batch_size=self._chunk(self.test_k),
+            batch_size=self._chunk(),
             generator=generators.dropout,
         )
         return scores.accuracy, scores.nll
@@ -81,7 +76,7 @@ class BayesianLearner:
         self, model: Any, inputs: torch.Tensor, k: int, generators: LoopGenerators
     ) -> torch.Tensor:
         return predict_log_probs(
-            model, inputs, k, batch_size=self._chunk(k), generator=generators.dropout
+            model, inputs, k, batch_size=self._chunk(), generator=generators.dropout
         )
 
     def distill(

@@ -72,11 +72,6 @@ class MNISTBayesianCNN(_PaperCNN):
             initialisation from the global RNG.
     """
 
-    # ~1,000 (image, sample) rows per chunk is the fastest: 1.6-2.4x faster than 16,384 rows at
-    # k = 10-100 (benchmarks/scoring_chunks.py, docs/benchmarks/scoring.md). Peak memory (derived,
-    # not measured): ~8 KB per row plus the conv2 channel contributions, 128 KB per image.
-    scoring_rows_per_chunk = 1024
-
     def __init__(
         self, num_classes: int = 10, *, p: float = 0.5, generator: torch.Generator | None = None
     ) -> None:
