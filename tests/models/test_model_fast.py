@@ -7,7 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from batchbald.models.fast import channel_contributions, masked_conv, masked_conv_maxpool
+from batchbald.models.fast import (
+    channel_contributions,
+    masked_conv,
+    masked_conv_maxpool,
+    max_pool_2x2,
+)
 from batchbald.models.init import init_weights
 
 
@@ -75,3 +80,12 @@ def test_rejects_grouped_convolutions():
     conv = nn.Conv2d(4, 4, 3, groups=2)
     with pytest.raises(NotImplementedError, match="groups=1"):
         channel_contributions(torch.zeros(1, 4, 5, 5), conv)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 24, 24), (2, 5, 9, 9), (7, 8, 11), (1, 1, 2, 3)])
+def test_max_pool_2x2_is_max_pool2d_bitwise(shape):
+    hidden = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    hidden.view(-1)[0] = float("nan")  # NaN propagates like in max_pool2d
+    expected = F.max_pool2d(hidden, 2)
+    assert torch.equal(max_pool_2x2(hidden).isnan(), expected.isnan())
+    assert torch.equal(max_pool_2x2(hidden).nan_to_num(), expected.nan_to_num())

@@ -19,7 +19,7 @@ from batchbald.models.dropout import (
     ConsistentMCDropout2d,
     _ConsistentDropout,
 )
-from batchbald.models.fast import masked_conv, masked_conv_maxpool
+from batchbald.models.fast import masked_conv, masked_conv_maxpool, max_pool_2x2
 from batchbald.models.init import init_weights
 
 __all__ = ["EMNISTBayesianCNN", "MNISTBayesianCNN"]
@@ -107,7 +107,7 @@ class MNISTBayesianCNN(_PaperCNN):
             return super().scoring_log_probs(inputs, k)
         batch = inputs.shape[0]
         # mask1 commutes with maxpool and ReLU: pool the deterministic conv1 output once.
-        hidden_B = F.relu(F.max_pool2d(self.conv1(inputs), 2))  # [B, 32, 12, 12]
+        hidden_B = max_pool_2x2(self.conv1(inputs)).relu_()  # [B, 32, 12, 12]
         masks1 = self._masks(self.conv1_drop, (32, 24, 24), hidden_B)
         masks2 = self._masks(self.conv2_drop, (64, 8, 8), hidden_B)
         masks3 = self._masks(self.fc1_drop, (128,), hidden_B)
@@ -165,7 +165,7 @@ class EMNISTBayesianCNN(_PaperCNN):
         if not self._fast_path_applies():
             return super().scoring_log_probs(inputs, k)
         batch = inputs.shape[0]
-        hidden_B = F.relu(F.max_pool2d(self.conv1(inputs), 2))  # [B, 32, 13, 13]
+        hidden_B = max_pool_2x2(self.conv1(inputs)).relu_()  # [B, 32, 13, 13]
         masks1 = self._masks(self.conv1_drop, (32, 26, 26), hidden_B)
         masks2 = self._masks(self.conv2_drop, (64, 11, 11), hidden_B)
         masks3 = self._masks(self.conv3_drop, (128, 9, 9), hidden_B)
@@ -173,7 +173,7 @@ class EMNISTBayesianCNN(_PaperCNN):
         hidden = masked_conv(hidden_B, masks1, self.conv2)  # [B, K, 64, 11, 11]
         hidden = hidden.relu_().mul_(masks2.view(k, 64, 1, 1))
         # [B, K, 64, 11, 11] -> [B·K, 64, 11, 11]; conv3 must run per (input, mask).
-        hidden = F.max_pool2d(self.conv3(hidden.view(batch * k, 64, 11, 11)), 2)
+        hidden = max_pool_2x2(self.conv3(hidden.view(batch * k, 64, 11, 11)))
         hidden = hidden.view(batch, k, 128, 4, 4).relu_().mul_(masks3.view(k, 128, 1, 1))
         hidden = self.fc1(hidden.view(batch, k, 2048)).relu_().mul_(masks4)
         return F.log_softmax(self.fc2(hidden), dim=-1)

@@ -20,7 +20,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["channel_contributions", "masked_conv", "masked_conv_maxpool"]
+__all__ = ["channel_contributions", "masked_conv", "masked_conv_maxpool", "max_pool_2x2"]
+
+
+def max_pool_2x2(hidden: torch.Tensor) -> torch.Tensor:
+    """``F.max_pool2d(hidden, 2)`` for ``[..., H, W]``: the maximum of the four window corners.
+
+    The same values (a maximum is exact; odd trailing rows and columns are dropped, as by
+    ``max_pool2d``), without the pooling kernel's index bookkeeping: on CPU and contiguous
+    ``[B, C, H, W]`` inputs ~6× faster (``benchmarks/scoring_chunks.py --pooling``). Eval only:
+    the gradient would differ from ``max_pool2d``'s on ties.
+    """
+    rows, cols = hidden.shape[-2] // 2 * 2, hidden.shape[-1] // 2 * 2
+    top, bottom = hidden[..., 0:rows:2, :cols], hidden[..., 1:rows:2, :cols]
+    out = torch.maximum(top[..., 0::2], top[..., 1::2])
+    return torch.maximum(out, torch.maximum(bottom[..., 0::2], bottom[..., 1::2]), out=out)
 
 
 def _grouped_weight(conv: nn.Conv2d) -> torch.Tensor:
