@@ -198,6 +198,56 @@ def test_coarsened_configurations_bound_the_candidate_term(bins, sampled):
     assert (coarse - fine).max().item() > 1e-6  # a real bound, not a copy
 
 
+def test_group_by_posterior_mode_maps_every_configuration_to_its_group():
+    log_probs = random_log_probs(13, 5, 16, 4, temperature=2.0)
+    configs = je.enumerate_configurations(log_probs[:3])
+    posterior, weights = configs.posterior_M_K(), configs.log_weights_M.exp()
+    weights[:5] = 0.0  # their groups may vanish
+    posterior_G_K, weights_G, group_M = je.group_by_posterior_mode(posterior, weights, bins=4)
+    for g in range(len(weights_G)):  # naive per-group sums
+        members = group_M == g
+        assert weights_G[g].item() == pytest.approx(weights[members].sum().item(), abs=1e-12)
+        mass = (posterior[members] * weights[members, None]).sum(dim=0) / weights_G[g]
+        np.testing.assert_allclose(posterior_G_K[g].numpy(), mass.numpy(), atol=1e-12)
+    assert (weights[group_M < 0] == 0).all()
+    coarse = je.coarsen_by_posterior_mode(posterior, weights, bins=4)
+    assert torch.equal(coarse[0], posterior_G_K) and torch.equal(coarse[1], weights_G)
+
+
+def test_conditional_entropy_rows_match_a_naive_loop():
+    log_probs = random_log_probs(14, 6, 8, 5, temperature=2.0)
+    posterior = torch.softmax(
+        torch.randn(7, 8, generator=torch.Generator().manual_seed(1)).double(), 1
+    )
+    rows = je.conditional_entropy_rows(posterior, log_probs)
+    for g in range(7):
+        for n in range(6):
+            q = posterior[g] @ log_probs[n].exp()
+            assert rows[g, n].item() == pytest.approx(-(q * q.log()).sum().item(), abs=1e-12)
+    weights = torch.rand(7, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    np.testing.assert_allclose(
+        (weights @ rows).numpy(),
+        je.conditional_entropy_sums(posterior, weights, log_probs, 4).numpy(),
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("num_configs", [63, 64, 1000, 5000])
+def test_float32_conditional_entropy_sums_stay_within_rounding_bound(num_configs):
+    """Blocked float64 accumulation: the float32 error is within joint_entropy.rounding_bound,
+    which does not grow with the number of configurations."""
+    generator = torch.Generator().manual_seed(num_configs)
+    log_probs = random_log_probs(15, 40, 100, 10, temperature=3.0)
+    posterior = torch.softmax(3 * torch.randn(num_configs, 100, generator=generator).double(), 1)
+    weights = torch.rand(num_configs, dtype=torch.float64, generator=generator)
+    weights /= weights.sum()
+    exact = je.conditional_entropy_sums(posterior, weights, log_probs, 16)
+    single = je.conditional_entropy_sums(posterior.float(), weights.float(), log_probs.float(), 16)
+    error = (single - exact).abs().max().item()
+    assert error <= je.rounding_bound(100, 10, torch.float32)
+    assert je.rounding_bound(100, 10, torch.float32) < 2e-4
+
+
 @pytest.mark.filterwarnings("ignore::batchbald.errors.JointMutualInformationSaturationWarning")
 def test_memory_budget_and_chunking_do_not_change_results():
     log_probs = random_log_probs(9, 300, 12, 4).float()

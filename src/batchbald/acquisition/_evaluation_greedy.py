@@ -61,22 +61,28 @@ from batchbald.errors import FewSamplesWarning
 #   Σ_{m∈g} w_m H[q_m] ≤ W_g H[q̄_g]                       (Jensen: the core's upper bound), and
 #   Σ_{m∈g} w_m H[q_m] ≥ W_g H[q̄_g] − W_g I_g(M; K),      I_g = H[π̄_g] − Σ_{m∈g} (w_m/W_g) H[π_m],
 # because W_g H[q̄_g] − Σ_{m∈g} w_m H[q_m] = W_g I(M; Y) for m ~ w/W_g, k ~ π_m, y ~ p(· | ω_k),
-# and I(M; Y) ≤ I(M; K) along the chain M → K → Y (data processing). The gap G_eval =
-# Σ_g W_g I_g does not depend on the candidate, so
-#   gain(c | A) ≤ [coarse Δ_train(c | A)] − max(floor(c), [coarse Δ_eval(c | A)] − G_eval),
+# and I(M; Y) ≤ I(M; K) along the chain M → K → Y (data processing). Concavity per
+# configuration gives a second lower bound, H[q_m] ≥ Σ_k π_mk h_k(c), so per group
+#   Σ_{m∈g} w_m H[q_m] ≥ W_g max(H[q̄_g] − I_g, Σ_k π̄_gk h_k(c))
+# (the second term is a [G, K] @ [K, n] product, C times cheaper than the entropies; it is what
+# keeps the bound useful where I_g is large, i.e. diffuse posteriors). Hence
+#   gain(c | A) ≤ [coarse Δ_train(c | A)] − max(floor(c), Σ_g W_g max(...) − λ E_ω H(y_c | ω)),
 # (the floor only in the exact phase: sampled estimates of Δ_eval can fall below it)
-# at G/M of the cost. It is tight when posteriors concentrate (the saturated regime, where the
-# carried-over U above prunes almost nothing). Every candidate gets the bound from mode groups;
-# once the first exact block has set a best gain, the candidates still in play get the finer
-# ones (mode × REFINE_LEVELS probability intervals, in turn) and are visited in that order.
+# at G/M of the cost. Every candidate gets the bound from mode groups; once the first exact
+# block has set a best gain, the candidates still in play get the finer ones (mode ×
+# REFINE_LEVELS probability intervals, in turn) and are visited in that order. Rounding: the
+# slack is 4 × joint_entropy.rounding_bound (blocked float64 accumulation keeps it independent of
+# M, ≈1e-4 nats in float32 at K = 100), so float32 prunes almost as well as float64.
 # These bounds order and prune this step only; they are not carried over (a later step's
 # Δ_eval can be smaller).
 # Details: docs/acquisition_report.md.
 # ----------------------------------------------------------------------------------------------
 
 
-#: Probability intervals per posterior mode of the finer group bounds, applied in turn.
-REFINE_LEVELS = (4, REFINE_BINS)
+#: Probability intervals per posterior mode of the finer group bounds, applied in turn (16 then
+#: 64: on the step-3 pools 2.0-2.4x faster than 4 then 16 with the same picks, see
+#: docs/acquisition_report.md; 4-16-64-256 and 8-64 were slower).
+REFINE_LEVELS = (REFINE_BINS, 4 * REFINE_BINS)
 #: Use a finer group bound when the exact gains have at least this many times its rows.
 REFINE_MIN_RATIO = 2
 
@@ -313,15 +319,19 @@ class _GroupBounds:
         self.train, self.evaluation, self.floor_N = train, evaluation, floor_N
         self.exact = train.configs.exact and evaluation.configs.exact
         self.groups = [
-            je.coarsen_by_posterior_mode(model.posterior_M_K, model.weights_M, bins=bins)
-            for model in (train, evaluation)
+            je.coarsen_by_posterior_mode(train.posterior_M_K, train.weights_M, bins=bins),
+            je.group_by_posterior_mode(evaluation.posterior_M_K, evaluation.weights_M, bins=bins),
         ]
-        posterior_G_K, weights_G = self.groups[1]
-        gap = _weighted_entropy(posterior_G_K, weights_G) - _weighted_entropy(
-            evaluation.posterior_M_K, evaluation.weights_M
+        posterior_G_K, weights_G, group_M = self.groups[1]
+        # I_g(M; K) = H[π̄_g] − Σ_{m∈g} (w_m / W_g) H[π_m], float64.
+        weighted_M = evaluation.weights_M.double() * _entropies(evaluation.posterior_M_K)
+        kept = group_M >= 0
+        members_G = weighted_M.new_zeros(len(weights_G)).index_add_(
+            0, group_M[kept], weighted_M[kept]
         )
-        self.gap = max(gap, 0.0)  # ≥ 0 up to rounding
-        self.num_rows = max(len(weights) for _, weights in self.groups)
+        information_G = _entropies(posterior_G_K) - members_G / weights_G.double()
+        self.information_G = information_G.clamp_min_(0.0)  # ≥ 0 up to rounding
+        self.num_rows = max(len(group[1]) for group in self.groups)
         log_probs = train.log_probs_N_K_C
         self.chunk = je.candidate_chunk_size(
             self.num_rows,
@@ -330,37 +340,49 @@ class _GroupBounds:
             torch.finfo(options.dtype).bits // 8,
             options.max_memory_bytes,
         )
-        # Rounding of the two coarse sums (≤ G terms of ≤ log C each) and of the gap.
-        eps = torch.finfo(options.dtype).eps
-        self.slack = (
-            8
-            * (self.num_rows + evaluation.weights_M.numel())
-            * eps
-            * (1 + math.log(log_probs.shape[2]))
+        # Rounding: four sums (the exact gain's two, the bound's two; joint_entropy.
+        # rounding_bound) and the float64 information terms over the M rows.
+        num_samples, num_classes = log_probs.shape[1:]
+        self.slack = 4 * je.rounding_bound(num_samples, num_classes, options.dtype) + (
+            4 * evaluation.weights_M.numel() * torch.finfo(torch.float64).eps * num_samples
         )
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         """Bounds ≥ gain(c | A) for ``candidates``, float64 ``[n]``."""
-        sums = [
+        posterior_G_K, weights_G = self.groups[0]
+        train_upper = (
             je.conditional_entropy_sums_at(
-                posterior, weights, model.log_probs_N_K_C, candidates, self.chunk
+                posterior_G_K, weights_G, self.train.log_probs_N_K_C, candidates, self.chunk
             )
-            - model.penalty_N[candidates]
-            for (posterior, weights), model in zip(
-                self.groups, (self.train, self.evaluation), strict=True
-            )
-        ]
-        eval_lower = sums[1] - self.gap
+            - self.train.penalty_N[candidates]
+        )
+        eval_lower = self._eval_lower_sums(candidates) - self.evaluation.penalty_N[candidates]
         if self.exact:  # (i) holds for genuine distributions, not for sampled estimates
             eval_lower = torch.maximum(eval_lower, self.floor_N[candidates])
-        return sums[0] - eval_lower + self.slack
+        return train_upper - eval_lower + self.slack
+
+    def _eval_lower_sums(self, candidates: torch.Tensor) -> torch.Tensor:
+        """Σ_g W_g max(H[q̄_g(c)] − I_g, Σ_k π̄_gk h_k(c)) ≤ Σ_m w_m H[q_m(c)], float64 ``[n]``."""
+        posterior_G_K, weights_G, _ = self.groups[1]
+        posterior64_G_K, weights64_G = posterior_G_K.double(), weights_G.double()
+        log_probs, sample_entropy_N_K = (
+            self.evaluation.log_probs_N_K_C,
+            self.evaluation.sample_entropy_N_K,
+        )
+        out = torch.empty(len(candidates), dtype=torch.float64, device=candidates.device)
+        for start in range(0, len(candidates), self.chunk):
+            piece = candidates[start : start + self.chunk]
+            rows_G_n = je.conditional_entropy_rows(posterior_G_K, log_probs[piece]).double()
+            aleatoric_G_n = posterior64_G_K @ sample_entropy_N_K[piece].T
+            rows_G_n.sub_(self.information_G[:, None])
+            out[start : start + len(piece)] = weights64_G @ torch.maximum(rows_G_n, aleatoric_G_n)
+        return out
 
 
-def _weighted_entropy(posterior_M_K: torch.Tensor, weights_M: torch.Tensor) -> float:
-    """Σ_m w_m H[p(ω | ŷ^m)], in float64."""
+def _entropies(posterior_M_K: torch.Tensor) -> torch.Tensor:
+    """H[p(ω | ŷ^m)] per row, float64 ``[M]``."""
     posterior = posterior_M_K.double()
-    entropy_M = -(posterior * posterior.clamp_min(1e-300).log()).sum(dim=1)
-    return float(weights_M.double() @ entropy_M)
+    return -(posterior * posterior.clamp_min(1e-300).log()).sum(dim=1)
 
 
 def _argmax_lowest_index(gains: torch.Tensor, indices: torch.Tensor) -> tuple[float, int]:

@@ -31,11 +31,14 @@ __all__ = [
     "LabelConfigurations",
     "Workspace",
     "coarsen_by_posterior_mode",
+    "conditional_entropy_rows",
     "empty_configurations",
     "enumerate_configurations",
     "extend_exact",
+    "group_by_posterior_mode",
     "joint_entropies_with_candidates",
     "rescore",
+    "rounding_bound",
     "sample_configurations",
 ]
 
@@ -245,6 +248,19 @@ def coarsen_by_posterior_mode(
     Returns:
         ``(posterior_G_K, weights_G)`` for the G ≤ K · bins non-empty groups, input dtype.
     """
+    posterior_G_K, weights_G, _ = group_by_posterior_mode(posterior_M_K, weights_M, bins=bins)
+    return posterior_G_K, weights_G
+
+
+def group_by_posterior_mode(
+    posterior_M_K: torch.Tensor, weights_M: torch.Tensor, *, bins: int = 1
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`coarsen_by_posterior_mode` and which group each configuration went to.
+
+    Returns:
+        ``(posterior_G_K, weights_G, group_M)``: ``group_M[m]`` is the row of configuration m
+        in the first two, or −1 where its whole group had weight 0 (and was dropped).
+    """
     mode_M = posterior_M_K.max(dim=1)
     group_M = mode_M.indices
     if bins > 1:
@@ -256,7 +272,32 @@ def coarsen_by_posterior_mode(
         0, group_M, posterior_M_K * weights_M[:, None]
     )
     used = weights_G > 0  # weights that underflowed to 0 carry no mass
-    return mass_G_K[used] / weights_G[used, None], weights_G[used]
+    renumber = torch.cumsum(used, dim=0) - 1
+    group_M = torch.where(used[group_M], renumber[group_M], -1)
+    return mass_G_K[used] / weights_G[used, None], weights_G[used], group_M
+
+
+def conditional_entropy_rows(
+    posterior_G_K: torch.Tensor, log_probs_n_K_C: torch.Tensor
+) -> torch.Tensor:
+    """H[Σ_k posterior[g, k] p(· | x_n, ω_k)] per row g and candidate n, not summed over rows.
+
+    The per-row form of :func:`conditional_entropy_sums` (used where each row's term is bounded
+    separately). Memory: ``[G, n, C]`` in the posterior's dtype; the caller chunks candidates.
+
+    Args:
+        posterior_G_K: rows of weights over the K samples, compute dtype.
+        log_probs_n_K_C: the candidates' log-probabilities (any float dtype).
+
+    Returns:
+        ``[G, n]`` in the posterior's dtype.
+    """
+    num_points, num_samples, num_classes = log_probs_n_K_C.shape
+    probs_K_nC = log_probs_n_K_C.to(posterior_G_K.dtype).exp().transpose(0, 1)
+    conditional_G_nC = posterior_G_K @ probs_K_nC.reshape(num_samples, -1)
+    tiny = torch.finfo(conditional_G_nC.dtype).tiny
+    entropy_G_nC = conditional_G_nC.clamp_min(tiny).log_().mul_(conditional_G_nC)
+    return entropy_G_nC.view(-1, num_points, num_classes).sum(dim=2).neg_()
 
 
 # Preferred size of each [M, n·C] temporary: large enough for an efficient GEMM, small enough to
@@ -380,9 +421,47 @@ def conditional_entropy_sums(
         # of subnormal inputs.
         torch.clamp_min(conditional_M_nC, tiny, out=entropy_M_nC)
         entropy_M_nC.log_().mul_(conditional_M_nC)
-        sums_nC = weights_M @ entropy_M_nC
+        sums_nC = _weighted_row_sum(weights_M, entropy_M_nC)
         out[start:stop] = sums_nC.view(n, num_classes).sum(dim=1).double().neg_()
     return out
+
+
+#: Rows summed in the compute dtype before float64 accumulation (see :func:`rounding_bound`).
+ACCUMULATION_BLOCK = 64
+
+
+def _weighted_row_sum(weights_M: torch.Tensor, values_M_R: torch.Tensor) -> torch.Tensor:
+    """``weights_M @ values_M_R``; below float64, in blocks of ACCUMULATION_BLOCK rows summed in
+    float64, so its rounding grows with the block, not with M (float64: one GEMV, bitwise as
+    before)."""
+    num_rows = weights_M.shape[0]
+    if values_M_R.dtype == torch.float64 or num_rows <= ACCUMULATION_BLOCK:
+        return weights_M @ values_M_R
+    blocks = num_rows // ACCUMULATION_BLOCK
+    body = blocks * ACCUMULATION_BLOCK
+    partial_B_1_R = torch.matmul(
+        weights_M[:body].view(blocks, 1, ACCUMULATION_BLOCK),
+        values_M_R[:body].view(blocks, ACCUMULATION_BLOCK, -1),
+    )
+    total_R = partial_B_1_R.sum(dim=0, dtype=torch.float64).squeeze(0)
+    if body < num_rows:
+        total_R += weights_M[body:] @ values_M_R[body:]
+    return total_R
+
+
+def rounding_bound(num_samples: int, num_classes: int, dtype: torch.dtype) -> float:
+    """A bound on |computed − exact| of one :func:`conditional_entropy_sums` value (weights
+    summing to ≤ 1).
+
+    Per row, the GEMM's relative error on q = Σ_k π_k p_k is ≤ K·eps (non-negative terms), plus
+    eps each from exp, log and the product; |d(q log q)/dq| = |1 + log q| and Σ_y q |1 + log q|
+    ≤ 1 + log C, so a row's entropy is off by ≤ (K + 3)·eps·(1 + log C). The weighted sum adds
+    ≤ (ACCUMULATION_BLOCK + C)·eps·log C (blocks of rows in the compute dtype, the rest in
+    float64). Doubled for safety.
+    """
+    eps = torch.finfo(dtype).eps
+    terms = num_samples + num_classes + ACCUMULATION_BLOCK + 3
+    return 2 * terms * eps * (1 + math.log(num_classes))
 
 
 def conditional_entropy_sums_at(
