@@ -340,12 +340,12 @@ class _GroupBounds:
             torch.finfo(options.dtype).bits // 8,
             options.max_memory_bytes,
         )
-        # Rounding: four sums (the exact gain's two, the bound's two; joint_entropy.
-        # rounding_bound) and the float64 information terms over the M rows.
+        # Rounding: four sums over ≤ M rows (the exact gain's two, the bound's two;
+        # joint_entropy.rounding_bound) and the float64 information terms.
         num_samples, num_classes = log_probs.shape[1:]
-        self.slack = 4 * je.rounding_bound(num_samples, num_classes, options.dtype) + (
-            4 * evaluation.weights_M.numel() * torch.finfo(torch.float64).eps * num_samples
-        )
+        num_configs = max(model.weights_M.numel() for model in (train, evaluation))
+        self.slack = 4 * je.rounding_bound(num_samples, num_classes, options.dtype, num_configs)
+        self.slack += 4 * num_samples * torch.finfo(torch.float64).eps * math.log(num_samples)
 
     def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
         """Bounds ≥ gain(c | A) for ``candidates``, float64 ``[n]``."""

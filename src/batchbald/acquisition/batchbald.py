@@ -69,12 +69,12 @@ MAX_BLOCK = 256
 COARSEN_MIN_RATIO = 4
 REFINE_BINS = 16
 # The coarse bounds only order and prune candidates, so float32 (half the bytes of float64) is
-# enough where they have many rows; the slack covers float32 rounding of their sums (≈ 1e-6
-# nats) a hundredfold. With at most COARSE_F64_MAX_ROWS rows (K ≤ 32) they are cheap in float64,
-# whose slack is ~1e-12: once the joint MI saturates, gains cluster within ~1e-4 nats, where the
-# float32 slack would stop all pruning (benchmarks/lazy_counts.py 3, K = 10: 24 s → 3.3 s).
+# enough where they have many rows; the slack covers the rounding of their sums
+# (joint_entropy.rounding_bound, ≈1e-4 nats in float32). With at most COARSE_F64_MAX_ROWS rows
+# (K ≤ 32) they are cheap in float64, whose slack is ~1e-12: once the joint MI saturates, gains
+# cluster within ~1e-4 nats, where the float32 slack would stop all pruning
+# (benchmarks/lazy_counts.py 3, K = 10: 24 s → 3.3 s).
 COARSE_DTYPE = torch.float32
-COARSE_SLACK = 1e-4
 COARSE_F64_MAX_ROWS = 512
 # Shares of max_memory_bytes for the exact-gain and bound workspaces.
 FINE_SHARE, COARSE_SHARE = 0.45, 0.15
@@ -369,22 +369,19 @@ class _GainScorer:
 
     def coarse(self, bins: int) -> _GainScorer:
         """Upper bounds from :func:`~batchbald.acquisition.joint_entropy.
-        coarsen_by_posterior_mode`, in the coarse workspace's dtype, padded by their rounding
-        (float32: ≲ 1e-6 of an entropy ≤ log C, covered a hundredfold; float64: worst-case
-        summation over their rows) and by worst-case summation over the M exact rows."""
+        coarsen_by_posterior_mode`, in the coarse workspace's dtype, padded by
+        :func:`~batchbald.acquisition.joint_entropy.rounding_bound` of their sums and of the
+        exact gains' (≈1e-4 nats in float32 at K = 100 whatever M; ~1e-11 in float64)."""
         dtype = self.spaces.coarse_dtype
         posterior_G_K, weights_G = (
             part.to(dtype)
             for part in je.coarsen_by_posterior_mode(self.posterior_M_K, self.weights_M, bins=bins)
         )
-        log_classes = math.log(self.log_probs_N_K_C.shape[2])
-        eps = torch.finfo(self.posterior_M_K.dtype).eps
-        slack = 4 * self.num_rows * eps * log_classes
-        if dtype == torch.float64:
-            rows = len(weights_G) + self.log_probs_N_K_C.shape[2]
-            slack += 4 * rows * torch.finfo(dtype).eps * (1 + log_classes)
-        else:
-            slack += COARSE_SLACK * (1 + log_classes)
+        # Rounding of the exact gains (M rows) and of the bounds (G rows).
+        num_samples, num_classes = self.log_probs_N_K_C.shape[1:]
+        slack = je.rounding_bound(
+            num_samples, num_classes, self.posterior_M_K.dtype, self.num_rows
+        ) + je.rounding_bound(num_samples, num_classes, dtype, len(weights_G))
         return _GainScorer(
             posterior_G_K,
             weights_G,

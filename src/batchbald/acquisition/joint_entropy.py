@@ -449,19 +449,22 @@ def _weighted_row_sum(weights_M: torch.Tensor, values_M_R: torch.Tensor) -> torc
     return total_R
 
 
-def rounding_bound(num_samples: int, num_classes: int, dtype: torch.dtype) -> float:
-    """A bound on |computed − exact| of one :func:`conditional_entropy_sums` value (weights
-    summing to ≤ 1).
+def rounding_bound(num_samples: int, num_classes: int, dtype: torch.dtype, num_rows: int) -> float:
+    """A bound on |computed − exact| of one :func:`conditional_entropy_sums` value over
+    ``num_rows`` rows (weights summing to ≤ 1).
 
     Per row, the GEMM's relative error on q = Σ_k π_k p_k is ≤ K·eps (non-negative terms), plus
     eps each from exp, log and the product; |d(q log q)/dq| = |1 + log q| and Σ_y q |1 + log q|
-    ≤ 1 + log C, so a row's entropy is off by ≤ (K + 3)·eps·(1 + log C). The weighted sum adds
-    ≤ (ACCUMULATION_BLOCK + C)·eps·log C (blocks of rows in the compute dtype, the rest in
-    float64). Doubled for safety.
+    ≤ 1 + log C, so a row's entropy is off by ≤ (K + 3)·eps·(1 + log C). The weighted sum over
+    rows adds ≤ (ACCUMULATION_BLOCK + C)·eps·log C below float64 (blocks in the compute dtype)
+    and ≤ M·eps64·log C for the float64 part (all of it in float64). Doubled for safety.
     """
-    eps = torch.finfo(dtype).eps
-    terms = num_samples + num_classes + ACCUMULATION_BLOCK + 3
-    return 2 * terms * eps * (1 + math.log(num_classes))
+    eps, eps64 = torch.finfo(dtype).eps, torch.finfo(torch.float64).eps
+    log_classes = math.log(num_classes)
+    per_row = (num_samples + 3) * eps * (1 + log_classes)
+    block = num_rows if dtype == torch.float64 else min(num_rows, ACCUMULATION_BLOCK)
+    accumulation = (block + num_classes) * eps * log_classes + num_rows * eps64 * log_classes
+    return 2 * (per_row + accumulation)
 
 
 def conditional_entropy_sums_at(
