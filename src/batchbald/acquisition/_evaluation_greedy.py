@@ -79,9 +79,9 @@ from batchbald.errors import FewSamplesWarning
 # ----------------------------------------------------------------------------------------------
 
 
-#: Probability intervals per posterior mode of the finer group bounds, applied in turn (16 then
-#: 64: on the step-3 pools 2.0-2.4x faster than 4 then 16 with the same picks, see
-#: docs/acquisition_report.md; 4-16-64-256 and 8-64 were slower).
+#: Probability intervals per posterior mode of the finer group bounds, applied in turn. 16 then
+#: 64 (were 4 then 16) is part of session 5's 2.0-2.3x speed-up on the step-3 pools
+#: (docs/benchmarks/acquisition_report.md); 4-16-64-256 and 8-64 were slower on one of them.
 REFINE_LEVELS = (REFINE_BINS, 4 * REFINE_BINS)
 #: Use a finer group bound when the exact gains have at least this many times its rows.
 REFINE_MIN_RATIO = 2
