@@ -364,7 +364,8 @@ class _GroupBounds:
     def _eval_lower_sums(self, candidates: torch.Tensor) -> torch.Tensor:
         """Σ_g W_g max(H[q̄_g(c)] − I_g, Σ_k π̄_gk h_k(c)) ≤ Σ_m w_m H[q_m(c)], float64 ``[n]``."""
         posterior_G_K, weights_G, _ = self.groups[1]
-        posterior64_G_K, weights64_G = posterior_G_K.double(), weights_G.double()
+        information_G = self.information_G.to(posterior_G_K.dtype)
+        weights64_G = weights_G.double()
         log_probs, sample_entropy_N_K = (
             self.evaluation.log_probs_N_K_C,
             self.evaluation.sample_entropy_N_K,
@@ -372,10 +373,12 @@ class _GroupBounds:
         out = torch.empty(len(candidates), dtype=torch.float64, device=candidates.device)
         for start in range(0, len(candidates), self.chunk):
             piece = candidates[start : start + self.chunk]
-            rows_G_n = je.conditional_entropy_rows(posterior_G_K, log_probs[piece]).double()
-            aleatoric_G_n = posterior64_G_K @ sample_entropy_N_K[piece].T
-            rows_G_n.sub_(self.information_G[:, None])
-            out[start : start + len(piece)] = weights64_G @ torch.maximum(rows_G_n, aleatoric_G_n)
+            # In the compute dtype: both terms' rounding is within rounding_bound's per-row term.
+            rows_G_n = je.conditional_entropy_rows(posterior_G_K, log_probs[piece])
+            rows_G_n.sub_(information_G[:, None])
+            aleatoric_G_n = posterior_G_K @ sample_entropy_N_K[piece].T.to(posterior_G_K.dtype)
+            torch.maximum(rows_G_n, aleatoric_G_n, out=rows_G_n)
+            out[start : start + len(piece)] = weights64_G @ rows_G_n.double()
         return out
 
 
