@@ -102,8 +102,8 @@ def batchbald(
         dtype: precision of the joint-probability maths (float64 by default, as in the paper).
             float32 halves the buffers; the lazy bounds' slack covers its rounding
             (``joint_entropy.rounding_bound``, ≈1e-4 nats at K = 100 for any M), so pruning
-            works nearly as in float64 (1.6x faster than float64 at M = 100,000 on the step-3
-            pool, ``benchmarks/greedy_pools.py``). Gains closer than the slack are then all
+            works nearly as in float64 (1.4-1.6x faster than float64 at M = 100,000 on the
+            step-3 pools, ``benchmarks/greedy_pools.py``). Gains closer than the slack are then all
             scored exactly, which costs time where they cluster (saturated joint MI).
         max_memory_bytes: budget the work buffers are sized from (default 1 GiB); results do
             not depend on it. Allocator overhead of extra threads comes on top (measured in
