@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-import batchbald as package
+from acquisition import machine_facts  # benchmarks/acquisition.py, beside this script
 from batchbald.acquisition import batch_evaluation_bald, batchbald
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(f"batchbald from {Path(package.__file__).parent}")
+    facts = machine_facts()
+    print(
+        f"batchbald from {facts['library']} at commit {facts['git_commit']}, torch {facts['torch']}"
+    )
     print("| method | case | dtype | wall s | picks | batch score |")
     print("|---|---|---|---|---|---|")
     for case in args.cases:
