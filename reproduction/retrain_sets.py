@@ -88,15 +88,23 @@ def main() -> int:
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--summary", action="store_true", help="only print --out's table")
+    parser.add_argument(
+        "--label-entropy",
+        action="store_true",
+        help="only print the entropy (nats) of each set's acquired labels (not the initial 20)",
+    )
     args = parser.parse_args()
     rows = read_json(args.out)["rows"] if args.out.exists() else []
     if args.summary:
         print_summary(rows)
         return 0
-    torch.set_num_threads(args.threads)
     config = load_config(args.config)
     splits = prepare_data(config.data)
     train, test = splits.train, splits.test
+    if args.label_entropy:
+        print_label_entropy(labelled_sets(args.sizes), train.labels)
+        return 0
+    torch.set_num_threads(args.threads)
     learner = build_learner(config, train.num_classes)
     done = {(r["source"], r["method"], r["run"], r["size"], r["seed"]) for r in rows}
     for size in args.sizes:  # the first size for every set before the next size
@@ -130,6 +138,21 @@ def main() -> int:
                 print(json.dumps(rows[-1]), flush=True)
     print_summary(rows)
     return 0
+
+
+def print_label_entropy(sets: list[dict], labels: torch.Tensor) -> None:
+    """Entropy of the class histogram of each set's acquired points (initial ones excluded)."""
+    print("| set from | method | run | size | entropy of the acquired labels (nats) |")
+    print("|---|---|---|---|---|")
+    initial = len(PAPER_MNIST_INITIAL_INDICES)
+    for labelled in sets:
+        counts = torch.bincount(labels[labelled["indices"][initial:]], minlength=10).double()
+        probs = counts[counts > 0] / counts.sum()
+        entropy = float(-(probs * probs.log()).sum())
+        print(
+            f"| {labelled['source']} | {labelled['method']} | {labelled['run']} | "
+            f"{labelled['size']} | {entropy:.3f} |"
+        )
 
 
 def print_summary(rows: list[dict]) -> None:
