@@ -2,10 +2,14 @@
 the Repeated-MNIST experiments (BatchBALD §5: top-b BALD picks copies, BatchBALD does not).
 
     .venv/bin/python reproduction/duplicates.py reproduction/runs/repeated_mnist
+    .venv/bin/python reproduction/duplicates.py reproduction/checks/paper_repeated_mnist_runs.json
 
 Row i of a ``copies``-fold Repeated-MNIST is a copy of original row ``i mod (size / copies)``
-(``batchbald.data.repeated``). Prints Markdown: per trial, the duplicates in each of the first
-``--steps`` batches and their mean over all batches.
+(``batchbald.data.repeated``). The second form counts the same in the paper's own runs
+(BatchBALD repository, ``laaos_results/paper/repeated_mnist_w_noise{2,5}_*``: 2 and 5 copies,
+2 seeds each; extracted into that JSON), whose indices follow the same convention. Prints
+Markdown: per trial, the duplicates in each of the first ``--steps`` batches and their mean over
+all batches.
 """
 
 from __future__ import annotations
@@ -21,24 +25,42 @@ def copies_of(trial: dict) -> int:
     return next((flaw["copies"] for flaw in flaws if flaw["name"] == "repeated"), 1)
 
 
+def in_batch_copies(batches: list[list[int]], originals: int) -> list[int]:
+    """Per batch: picks that are another copy of an image already in the same batch."""
+    return [len(picks) - len({index % originals for index in picks}) for picks in batches if picks]
+
+
+def trial_rows(experiment: Path):
+    """(label, per-batch counts) for every trial file of an experiment folder."""
+    for path in sorted(experiment.glob("*/trial_*.json")):
+        trial = json.loads(path.read_text())
+        batches = [step["acquired"]["indices"] for step in trial["steps"]]
+        originals = trial["dataset_size"] // copies_of(trial)
+        label = f"{trial['method']} {trial['trial']} ({trial['status']})"
+        yield label, in_batch_copies(batches, originals)
+
+
+def paper_rows(path: Path):
+    """(label, per-batch counts) for every run in a paper-runs JSON (60,000 MNIST originals)."""
+    for run in json.loads(path.read_text())["runs"]:
+        batches = [iteration["chosen_samples"] for iteration in run["iterations"]]
+        label = f"paper ×{run['copies']} {run['method']} seed {run['seed']}"
+        yield label, in_batch_copies(batches, 60_000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("experiment", type=Path, help="reproduction/runs/<experiment>")
+    parser.add_argument(
+        "experiment", type=Path, help="reproduction/runs/<experiment>, or a paper-runs JSON"
+    )
     parser.add_argument("--steps", type=int, default=10, help="batches shown per trial")
     args = parser.parse_args()
+    rows = paper_rows(args.experiment) if args.experiment.is_file() else trial_rows(args.experiment)
     print(f"| trial | duplicates in batches 1–{args.steps} | mean over all batches |")
     print("|---|---|---|")
-    for path in sorted(args.experiment.glob("*/trial_*.json")):
-        trial = json.loads(path.read_text())
-        originals = trial["dataset_size"] // copies_of(trial)
-        counts = []
-        for step in trial["steps"]:
-            picks = step["acquired"]["indices"]
-            if picks:
-                counts.append(len(picks) - len({index % originals for index in picks}))
+    for label, counts in rows:
         shown = " ".join(str(count) for count in counts[: args.steps])
         mean = f"{statistics.mean(counts):.1f}" if counts else "-"
-        label = f"{trial['method']} {trial['trial']} ({trial['status']})"
         print(f"| {label} | {shown} | {mean} |")
 
 
