@@ -27,6 +27,7 @@ import argparse
 import json
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -93,8 +94,16 @@ def main() -> int:
         action="store_true",
         help="only print the entropy (nats) of each set's acquired labels (not the initial 20)",
     )
+    parser.add_argument(
+        "--epochs",
+        action="store_true",
+        help="only print how many epochs each run trained at sizes 20-80 (paper vs ours)",
+    )
     args = parser.parse_args()
     rows = read_json(args.out)["rows"] if args.out.exists() else []
+    if args.epochs:
+        print_epochs(max_size=80)
+        return 0
     if args.summary:
         print_summary(rows)
         return 0
@@ -138,6 +147,28 @@ def main() -> int:
                 print(json.dumps(rows[-1]), flush=True)
     print_summary(rows)
     return 0
+
+
+def print_epochs(max_size: int) -> None:
+    """Epochs trained per step up to ``max_size`` labels: the paper's 12 runs vs our 6 trials."""
+    paper = [
+        iteration["num_epochs"]
+        for run in json.loads(PAPER_RUNS.read_text())["runs"]
+        for i, iteration in enumerate(run["iterations"])
+        if len(run["initial_samples"]) + 10 * i <= max_size
+    ]
+    ours = [
+        step["epochs_trained"]
+        for path in sorted((ROOT / "reproduction" / "runs" / "mnist_b10").glob("*/trial_*.json"))
+        for step in read_json(path)["steps"]
+        if step["train_size"] <= max_size
+    ]
+    for source, epochs in (("paper", paper), ("ours", ours)):
+        counts = dict(sorted(Counter(epochs).items()))
+        print(
+            f"{source}: {len(epochs)} steps at sizes <= {max_size}, epochs trained {counts}, "
+            f"median {statistics.median(epochs)}"
+        )
 
 
 def print_label_entropy(sets: list[dict], labels: torch.Tensor) -> None:
