@@ -4,7 +4,13 @@ Times ``batch_evaluation_bald`` and ``batchbald`` (b = 10, M = 100,000, K = 100)
 ``[N, 100, 10]`` training and evaluation-model tensors (BatchBALD uses the training one) that
 ``reproduction/check_num_samples.py`` caches in ``results/check_num_samples_<n>.pt`` (step 0 of
 the step-3 config, ``--initial-per-class 0``, and a model trained on 10 labels per class,
-``10``), one thread, one run per method, case and dtype.
+``10``), one thread, ``--repeats`` runs per method, case and dtype; ``--cases synthetic``
+uses the synthetic pool of ``benchmarks/method_costs.py`` instead.
+
+To compare BatchEvaluationBALD's refinement levels, interleaved in one process:
+
+    .venv/bin/python benchmarks/greedy_pools.py --dtypes float32 --refine-levels 16,64 64 \
+        --repeats 2
 
 To compare two versions of the engine, run it under each and compare times and picks (the same
 picks and final score mean the lazy bounds pruned differently, not that they chose differently):
@@ -24,7 +30,7 @@ from pathlib import Path
 import torch
 
 from acquisition import machine_facts  # benchmarks/acquisition.py, beside this script
-from batchbald.acquisition import batch_evaluation_bald, batchbald
+from batchbald.acquisition import _evaluation_greedy, batch_evaluation_bald, batchbald
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--cases", nargs="+", default=["0", "10"], help="cache suffixes <n>")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=["0", "10"],
+        help="cache suffixes <n>, or 'synthetic' (method_costs.py's pool; it uses M = 10,000)",
+    )
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     parser.add_argument(
         "--methods",
@@ -43,41 +54,75 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--num-samples", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--refine-levels",
+        nargs="+",
+        default=["default"],
+        help="BatchEvaluationBALD's refinement levels to compare, each a comma list of intervals "
+        "per posterior mode (e.g. 16,64 64); 'default' keeps the library's "
+        f"{_evaluation_greedy.REFINE_LEVELS}. Variants run interleaved, case by case",
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each variant")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     facts = machine_facts()
     print(
         f"batchbald from {facts['library']} at commit {facts['git_commit']}, torch {facts['torch']}"
     )
-    print("| method | case | dtype | wall s | picks | batch score |")
-    print("|---|---|---|---|---|---|")
+    default_levels = _evaluation_greedy.REFINE_LEVELS
+    variants = [
+        default_levels if text == "default" else tuple(int(b) for b in text.split(","))
+        for text in args.refine_levels
+    ]
+    print("| method | case | dtype | refine levels | wall s | picks | batch score |")
+    print("|---|---|---|---|---|---|---|")
     for case in args.cases:
-        path = ROOT / "results" / f"check_num_samples_{case}.pt"
-        if not path.is_file():
-            raise SystemExit(
-                f"{path} is missing: run reproduction/check_num_samples.py "
-                f"--initial-per-class {case} first"
-            )
-        pair = torch.load(path)
+        pair = _pool(case)
         for method in args.methods:
             for dtype in args.dtypes:
-                options = {
-                    "num_samples": args.num_samples,
-                    "generator": torch.Generator().manual_seed(0),
-                    "dtype": getattr(torch, dtype),
-                }
-                start = time.perf_counter()
-                if method == "batchbald":
-                    result = batchbald(pair["train"], 10, **options)
-                else:
-                    result = batch_evaluation_bald(pair["train"], pair["eval"], 10, **options)
-                wall = time.perf_counter() - start
-                print(
-                    f"| {method} | {case} | {dtype} | {wall:.1f} | {result.indices.tolist()} | "
-                    f"{result.scores[-1].item():.6f} |",
-                    flush=True,
-                )
+                for _ in range(args.repeats):
+                    for levels in variants if method == "batch_evaluation_bald" else [None]:
+                        _evaluation_greedy.REFINE_LEVELS = levels or default_levels
+                        wall, result = _timed(method, pair, dtype, args.num_samples)
+                        print(
+                            f"| {method} | {case} | {dtype} | {levels or '-'} | {wall:.1f} | "
+                            f"{result.indices.tolist()} | {result.scores[-1].item():.6f} |",
+                            flush=True,
+                        )
+    _evaluation_greedy.REFINE_LEVELS = default_levels
     return 0
+
+
+def _pool(case: str) -> dict:
+    """The ``train`` and ``eval`` ``[N, 100, 10]`` tensors of a cached real pool or, for
+    ``synthetic``, of method_costs.py's synthetic 60,000-point pool (its evaluation stand-in)."""
+    if case == "synthetic":
+        from method_costs import FULL, build_pools  # benchmarks/method_costs.py, beside this
+
+        train, evaluation = build_pools(FULL, seed=0)[FULL.K_greedy]
+        return {"train": train, "eval": evaluation}
+    path = ROOT / "results" / f"check_num_samples_{case}.pt"
+    if not path.is_file():
+        raise SystemExit(
+            f"{path} is missing: run reproduction/check_num_samples.py "
+            f"--initial-per-class {case} first"
+        )
+    return torch.load(path)
+
+
+def _timed(method: str, pair: dict, dtype: str, num_samples: int):
+    """(seconds, result) of one greedy call at b = 10."""
+    options = {
+        "num_samples": num_samples,
+        "generator": torch.Generator().manual_seed(0),
+        "dtype": getattr(torch, dtype),
+    }
+    start = time.perf_counter()
+    if method == "batchbald":
+        result = batchbald(pair["train"], 10, **options)
+    else:
+        result = batch_evaluation_bald(pair["train"], pair["eval"], 10, **options)
+    return time.perf_counter() - start, result
 
 
 if __name__ == "__main__":

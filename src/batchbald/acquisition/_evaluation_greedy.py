@@ -79,10 +79,11 @@ from batchbald.errors import FewSamplesWarning
 # ----------------------------------------------------------------------------------------------
 
 
-#: Probability intervals per posterior mode of the finer group bounds, applied in turn. 16 then
-#: 64 (were 4 then 16) is part of session 5's 2.0-2.3x speed-up on the step-3 pools
-#: (docs/benchmarks/acquisition_report.md); 4-16-64-256 and 8-64 were slower on one of them.
-REFINE_LEVELS = (REFINE_BINS, 4 * REFINE_BINS)
+#: Probability intervals per posterior mode of the finer group bounds, applied in turn. One level
+#: of 64: 8-14% faster than 16 then 64 on both step-3 pools and equal on the synthetic one, same
+#: picks (``benchmarks/greedy_pools.py --refine-levels``; docs/benchmarks/acquisition_report.md).
+#: The 16 level pruned almost nothing in the sampled phase there, where most of the time goes.
+REFINE_LEVELS = (4 * REFINE_BINS,)
 #: Use a finer group bound when the exact gains have at least this many times its rows.
 REFINE_MIN_RATIO = 2
 
