@@ -185,6 +185,35 @@ def test_lazy_greedy_equals_full_greedy_and_prunes(score, dtype, monkeypatch):
     assert lazy_count < full_count / 4, (lazy_count, full_count)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+def test_lazy_greedy_with_refined_bounds_equals_full_greedy(score, dtype, monkeypatch):
+    # On pools this small the mode-group bound prunes everything after the first block, so the
+    # finer levels (REFINE_LEVELS) never run; force them: refine whatever the row count and
+    # start from a block of one candidate.
+    from batchbald.acquisition import _evaluation_greedy as greedy_engine
+
+    monkeypatch.setattr(greedy_engine, "REFINE_MIN_RATIO", 0)
+    monkeypatch.setattr(greedy_engine, "FIRST_BLOCK", 1)
+    refined = []
+    original = greedy_engine._GroupBounds.__call__
+
+    def recording(self, candidates):
+        if self.num_rows > 10:  # finer than the mode level (at most K = 10 groups)
+            refined.append(len(candidates))
+        return original(self, candidates)
+
+    monkeypatch.setattr(greedy_engine._GroupBounds, "__call__", recording)
+    train, evaluation = model_pair(400, 10, 4, seed=2)
+    run = functools.partial(BATCH_FUNCTIONS[score], train, evaluation, 5, dtype=dtype)
+    lazy = run(num_samples=4**5)
+    assert refined, "the refined bounds were not exercised"
+    full = run(num_samples=4**5, lazy=False)
+    assert lazy.indices.tolist() == full.indices.tolist()
+    atol = 1e-12 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(lazy.scores, full.scores, rtol=0, atol=atol)
+
+
 def sampled_tolerance(train, evaluation, batch, candidate, num_samples):
     """6 standard deviations plus a bias bound for the sampled f_train(A ∪ c) − f_eval(A ∪ c).
 
@@ -302,7 +331,7 @@ def test_power_evaluation_bald_handles_negative_scores():
 @pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
 @pytest.mark.parametrize("related", [True, False])
 @pytest.mark.parametrize("num_samples", [3**4, 60])  # exact phase; sampled phase
-@pytest.mark.parametrize("bins", [1, 4, 16])
+@pytest.mark.parametrize("bins", [1, 4, 16, 64])
 @pytest.mark.filterwarnings("ignore::batchbald.errors.FewSamplesWarning")
 def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
     """The grouped-configuration bound (Jensen for the training term, data processing for the

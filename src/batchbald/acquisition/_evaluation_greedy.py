@@ -82,7 +82,6 @@ from batchbald.errors import FewSamplesWarning
 #: Probability intervals per posterior mode of the finer group bounds, applied in turn. One level
 #: of 64: 8-14% faster than 16 then 64 on both step-3 pools and equal on the synthetic one, same
 #: picks (``benchmarks/greedy_pools.py --refine-levels``; docs/benchmarks/acquisition_report.md).
-#: The 16 level pruned almost nothing in the sampled phase there, where most of the time goes.
 REFINE_LEVELS = (4 * REFINE_BINS,)
 #: Use a finer group bound when the exact gains have at least this many times its rows.
 REFINE_MIN_RATIO = 2
