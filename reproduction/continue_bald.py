@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import torch
+from exact_tests import signed_rank_greater
 
 from batchbald.acquisition import get_acquirer
 from batchbald.data.split import ActiveLearningData
@@ -47,6 +48,7 @@ from batchbald.oracle import DatasetOracle
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_RUNS = ROOT / "reproduction" / "checks" / "paper_mnist_b10_runs.json"
+RETRAINED = ROOT / "reproduction" / "checks" / "retrain_sets.json"
 ARMS = ("full", "one_epoch")
 
 
@@ -108,7 +110,7 @@ def main() -> int:
     args = parser.parse_args()
     state = read_json(args.out) if args.out.exists() else {"sets": [], "rows": []}
     if args.summary:
-        print_summary(state["rows"])
+        print_summary(state, RETRAINED)
         return 0
     torch.set_num_threads(args.threads)
     config = load_config(args.config)
@@ -159,29 +161,56 @@ def main() -> int:
                 )  # fmt: skip
                 save()
                 print(json.dumps(state["rows"][-1]), flush=True)
-    print_summary(state["rows"])
+    print_summary(state, RETRAINED)
     return 0
 
 
-def print_summary(rows: list[dict]) -> None:
-    """Median accuracy (%) of each arm's size-100 sets under our full training."""
-    print("| acquisition model | sets | fits | median (min–max) | per-set medians |")
-    print("|---|---|---|---|---|")
-    for arm in ARMS:
-        members = [r for r in rows if r["arm"] == arm]
-        if not members:
-            continue
-        accuracies = [100 * r["accuracy"] for r in members]
-        per_set = {
-            run: statistics.median(100 * r["accuracy"] for r in members if r["run"] == run)
-            for run in sorted({r["run"] for r in members})
-        }
-        print(
-            f"| {arm} | {len(per_set)} | {len(members)} | {statistics.median(accuracies):.1f} "
-            f"({min(accuracies):.1f}–{max(accuracies):.1f}) | "
-            + ", ".join(f"{v:.1f}" for v in per_set.values())
-            + " |"
-        )
+def print_summary(state: dict, retrained: Path) -> None:
+    """Per paper run: its own size-100 set vs the two arms' sets, all trained with our regime."""
+    own = {}  # the paper's own size-100 BALD sets, from retrain_sets.py (same seeds)
+    if retrained.exists():
+        rows = read_json(retrained)["rows"]
+        own = per_run_means(r for r in rows if (r["source"], r["method"]) == ("paper", "bald"))
+    columns = {"paper's own set": own}
+    columns |= {arm: per_run_means(r for r in state["rows"] if r["arm"] == arm) for arm in ARMS}
+    runs = sorted(set().union(*columns.values()))
+    print("| paper run | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for run in runs:
+        cells = [f"{c[run]:.1f}" if run in c else "" for c in columns.values()]
+        print(f"| {run} | " + " | ".join(cells) + " |")
+    medians = [f"**{statistics.median(c.values()):.1f}**" if c else "" for c in columns.values()]
+    print("| median | " + " | ".join(medians) + " |")
+    for better, worse in (("full", "paper's own set"), ("full", "one_epoch")):
+        paired = [r for r in runs if r in columns[better] and r in columns[worse]]
+        if paired:
+            p = signed_rank_greater([columns[better][r] - columns[worse][r] for r in paired])
+            print(
+                f"{better} > {worse}: exact one-sided signed-rank p = {p:.3f} ({len(paired)} runs)"
+            )
+    paper = {
+        run["seed"]: 100 * run["iterations"][4]["accuracy"]
+        for run in json.loads(PAPER_RUNS.read_text())["runs"]
+        if run["method"] == "bald"
+    }  # size 60 = 20 + 4 batches
+    at_60 = {
+        arm: [100 * s["accuracy_by_size"]["60"] for s in state["sets"] if s["arm"] == arm]
+        for arm in ARMS
+    }
+    print(
+        "accuracy of the scoring model at 60 on the paper's sets (median): "
+        + ", ".join(f"{arm} {statistics.median(v):.1f}" for arm, v in at_60.items() if v)
+        + f"; the paper's runs reported {statistics.median(paper.values()):.1f}"
+    )
+
+
+def per_run_means(rows) -> dict[int, float]:
+    """Mean accuracy (%) over the fits of each run's size-100 set."""
+    fits: dict[int, list[float]] = {}
+    for row in rows:
+        if row["size"] == 100:
+            fits.setdefault(row["run"], []).append(100 * row["accuracy"])
+    return {run: statistics.mean(values) for run, values in fits.items()}
 
 
 if __name__ == "__main__":

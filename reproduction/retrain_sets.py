@@ -31,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import torch
+from exact_tests import mann_whitney_greater
 
 from batchbald.data.initial import PAPER_MNIST_INITIAL_INDICES
 from batchbald.experiments.components import make_trial_split, prepare_data
@@ -203,6 +204,27 @@ def print_summary(rows: list[dict]) -> None:
             f"| {source} | {method} | {size} | {len(reported)} | {statistics.median(ours):.1f} "
             f"({min(ours):.1f}–{max(ours):.1f}) | {statistics.median(reported.values()):.1f} |"
         )
+    print("\nPer set (mean of its fits); one-sided exact Mann–Whitney, our sets > the paper's:")
+    for method, size in sorted({(m, s) for _, m, s in groups}):
+        means = {
+            source: [statistics.mean(fits) for fits in per_set_accuracies(group).values()]
+            for source in ("ours", "paper")
+            if (group := groups.get((source, method, size), []))
+        }
+        if len(means) == 2:
+            p = mann_whitney_greater(means["ours"], means["paper"])
+            print(
+                f"{method} {size}: ours {sorted(round(v, 1) for v in means['ours'])}, "
+                f"paper {sorted(round(v, 1) for v in means['paper'])}, p = {p:.3f}"
+            )
+
+
+def per_set_accuracies(rows: list[dict]) -> dict:
+    """Accuracies (%) of each labelled set's fits, keyed by its run."""
+    fits: dict = {}
+    for row in rows:
+        fits.setdefault(row["run"], []).append(100 * row["accuracy"])
+    return fits
 
 
 if __name__ == "__main__":
