@@ -36,6 +36,7 @@ from pathlib import Path
 
 import torch
 from exact_tests import signed_rank_greater
+from retrain_sets import per_set_accuracies
 
 from batchbald.acquisition import get_acquirer
 from batchbald.data.split import ActiveLearningData
@@ -206,10 +207,7 @@ def print_summary(state: dict, retrained: Path) -> None:
 
 def per_run_means(rows) -> dict[int, float]:
     """Mean accuracy (%) over the fits of each run's size-100 set."""
-    fits: dict[int, list[float]] = {}
-    for row in rows:
-        if row["size"] == 100:
-            fits.setdefault(row["run"], []).append(100 * row["accuracy"])
+    fits = per_set_accuracies([row for row in rows if row["size"] == 100])
     return {run: statistics.mean(values) for run, values in fits.items()}
 
 
