@@ -19,6 +19,8 @@ import json
 import statistics
 from pathlib import Path
 
+from progress import trial_files
+
 
 def copies_of(trial: dict) -> int:
     flaws = trial["config"]["data"].get("flaws", [])
@@ -32,7 +34,7 @@ def in_batch_copies(batches: list[list[int]], originals: int) -> list[int]:
 
 def trial_rows(experiment: Path):
     """(label, per-batch counts) for every trial file of an experiment folder."""
-    for path in sorted(experiment.glob("*/trial_*.json")):
+    for path in trial_files(experiment):
         trial = json.loads(path.read_text())
         batches = [step["acquired"]["indices"] for step in trial["steps"]]
         originals = trial["dataset_size"] // copies_of(trial)
@@ -55,7 +57,8 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=10, help="batches shown per trial")
     args = parser.parse_args()
-    rows = paper_rows(args.experiment) if args.experiment.is_file() else trial_rows(args.experiment)
+    source = args.experiment
+    rows = list(paper_rows(source) if source.is_file() else trial_rows(source))
     print(f"| trial | duplicates in batches 1–{args.steps} | mean over all batches |")
     print("|---|---|---|")
     for label, counts in rows:

@@ -12,6 +12,9 @@ import json
 import sys
 from pathlib import Path
 
+from batchbald.errors import DataError
+from batchbald.experiments.results import find_trial_files
+
 # PROTOCOL.md §1: median test accuracy (%) by training-set size.
 PUBLISHED = {
     "mnist_b10": {
@@ -28,11 +31,11 @@ PUBLISHED = {
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "reproduction/runs/mnist_b10")
-    published = PUBLISHED.get(root.name, {})
+    trials = [json.loads(path.read_text()) for path in trial_files(root)]
+    published = PUBLISHED.get(trials[0]["experiment"], {})
     curves: dict[str, dict[int, float]] = {}
     marks: list[str] = []
-    for path in sorted(root.glob("*/trial_*.json")):
-        trial = json.loads(path.read_text())
+    for trial in trials:
         label = f"{trial['method']} trial {trial['trial']} ({trial['status']})"
         curves[label] = {s["train_size"]: 100 * s["test_accuracy"] for s in trial["steps"]}
         marks.append(f"| {label} | {mark(trial, 0.90)} | {mark(trial, 0.95)} | "
@@ -48,6 +51,17 @@ def main() -> None:
     print("\n| trial | 90% mark (N_first − b) | 95% mark | accuracy at 100 (%) |")
     print("|---|---|---|---|")
     print("\n".join(marks))
+
+
+def trial_files(root: Path) -> list[Path]:
+    """Trial files under an experiment folder, a method folder or a single trial file."""
+    try:
+        files = find_trial_files([root])
+    except DataError as error:
+        raise SystemExit(str(error)) from None
+    if not files:
+        raise SystemExit(f"no trial_*.json files under {root}; expected reproduction/runs/<name>")
+    return files
 
 
 def mark(trial: dict, threshold: float) -> str:
