@@ -109,9 +109,16 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--summary", action="store_true", help="only print --out's table")
     args = parser.parse_args()
+    if args.start < 20 or args.start % 10 or args.target <= args.start or args.target % 10:
+        parser.error(
+            "--start and --target must be sizes the paper's b = 10 runs reach (20, 30, ...) with "
+            f"--start < --target; got --start {args.start}, --target {args.target}"
+        )
+    if args.seeds < 1:
+        parser.error(f"--seeds must be >= 1; got {args.seeds}")
     state = read_json(args.out) if args.out.exists() else {"sets": [], "rows": []}
     if args.summary:
-        print_summary(state, RETRAINED)
+        print_summary(state, RETRAINED, args.start, args.target)
         return 0
     torch.set_num_threads(args.threads)
     config = load_config(args.config)
@@ -134,7 +141,12 @@ def main() -> int:
 
     for arm in args.arms:
         for run, start_indices in paper_bald_sets(args.start):
-            found = [s for s in state["sets"] if (s["arm"], s["run"]) == (arm, run)]
+            key = (arm, run, args.start, args.target)
+            found = [
+                s
+                for s in state["sets"]
+                if (s["arm"], s["run"], s["start"], len(s["indices"])) == key
+            ]
             if not found:  # MNIST rows = MNIST indices (no copies, no flaws in this config)
                 started = time.perf_counter()
                 result = continue_bald(
@@ -148,7 +160,8 @@ def main() -> int:
                 print(json.dumps({k: v for k, v in found[0].items() if k != "indices"}), flush=True)
             indices = torch.tensor(found[0]["indices"])
             for seed in range(args.seeds):
-                if any((r["arm"], r["run"], r["seed"]) == (arm, run, seed) for r in state["rows"]):
+                done = (arm, run, args.target, seed)
+                if any((r["arm"], r["run"], r["size"], r["seed"]) == done for r in state["rows"]):
                     continue
                 generators = LoopGenerators.from_seed(1000 + seed)  # as retrain_sets.py
                 split = trial_split(train, config, indices, 1000 + seed)
@@ -162,18 +175,21 @@ def main() -> int:
                 )  # fmt: skip
                 save()
                 print(json.dumps(state["rows"][-1]), flush=True)
-    print_summary(state, RETRAINED)
+    print_summary(state, RETRAINED, args.start, args.target)
     return 0
 
 
-def print_summary(state: dict, retrained: Path) -> None:
-    """Per paper run: its own size-100 set vs the two arms' sets, all trained with our regime."""
-    own = {}  # the paper's own size-100 BALD sets, from retrain_sets.py (same seeds)
+def print_summary(state: dict, retrained: Path, start: int, target: int) -> None:
+    """Per paper run: its own ``target``-size set vs the two arms' sets, all trained our way."""
+    own = {}  # the paper's own BALD sets at ``target``, from retrain_sets.py (same seeds)
     if retrained.exists():
         rows = read_json(retrained)["rows"]
-        own = per_run_means(r for r in rows if (r["source"], r["method"]) == ("paper", "bald"))
+        paper_rows = [r for r in rows if (r["source"], r["method"]) == ("paper", "bald")]
+        own = per_run_means(paper_rows, target)
     columns = {"paper's own set": own}
-    columns |= {arm: per_run_means(r for r in state["rows"] if r["arm"] == arm) for arm in ARMS}
+    columns |= {
+        arm: per_run_means([r for r in state["rows"] if r["arm"] == arm], target) for arm in ARMS
+    }
     runs = sorted(set().union(*columns.values()))
     print("| paper run | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
@@ -190,24 +206,28 @@ def print_summary(state: dict, retrained: Path) -> None:
                 f"{better} > {worse}: exact one-sided signed-rank p = {p:.3f} ({len(paired)} runs)"
             )
     paper = {
-        run["seed"]: 100 * run["iterations"][4]["accuracy"]
+        run["seed"]: 100 * run["iterations"][(start - 20) // 10]["accuracy"]
         for run in json.loads(PAPER_RUNS.read_text())["runs"]
         if run["method"] == "bald"
-    }  # size 60 = 20 + 4 batches
-    at_60 = {
-        arm: [100 * s["accuracy_by_size"]["60"] for s in state["sets"] if s["arm"] == arm]
+    }  # iteration i: 20 initial points + i batches of 10
+    at_start = {
+        arm: [
+            100 * s["accuracy_by_size"][str(start)]
+            for s in state["sets"]
+            if s["arm"] == arm and s["start"] == start
+        ]
         for arm in ARMS
     }
     print(
-        "accuracy of the scoring model at 60 on the paper's sets (median): "
-        + ", ".join(f"{arm} {statistics.median(v):.1f}" for arm, v in at_60.items() if v)
+        f"accuracy of the scoring model at {start} on the paper's sets (median): "
+        + ", ".join(f"{arm} {statistics.median(v):.1f}" for arm, v in at_start.items() if v)
         + f"; the paper's runs reported {statistics.median(paper.values()):.1f}"
     )
 
 
-def per_run_means(rows) -> dict[int, float]:
-    """Mean accuracy (%) over the fits of each run's size-100 set."""
-    fits = per_set_accuracies([row for row in rows if row["size"] == 100])
+def per_run_means(rows: list[dict], size: int) -> dict[int, float]:
+    """Mean accuracy (%) over the fits of each run's set of ``size`` labels."""
+    fits = per_set_accuracies([row for row in rows if row["size"] == size])
     return {run: statistics.mean(values) for run, values in fits.items()}
 
 

@@ -4,6 +4,8 @@ trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached ye
 accuracy at 100 labels.
 
     .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
+
+A method folder (``reproduction/runs/<experiment>/<method>``) or one trial file works too.
 """
 
 from __future__ import annotations
