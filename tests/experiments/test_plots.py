@@ -44,6 +44,14 @@ def test_single_trial_and_stopped_trials(tmp_path):
     assert plot_accuracy(trials, tmp_path / "a.png")[0].exists()
 
 
+def test_legend_counts_trials_per_method(tmp_path, two_methods):
+    one = [make_trial([0.5, 0.6], method="random_b5")]
+    plot_accuracy([*two_methods, *one], tmp_path / "a.svg")
+    svg = (tmp_path / "a.svg").read_text()
+    assert "batchbald_b10 (3 trials)" in svg and "random_b5 (1 trial)" in svg
+    assert "(1 trials)" not in svg
+
+
 def test_label_entropy_of_uniform_acquisitions():
     # Labels cycle through all 10 classes, one full cycle per step: entropy log(10).
     trial = make_trial([0.5, 0.6, 0.7], batch_size=10)

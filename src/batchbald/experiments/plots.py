@@ -59,7 +59,8 @@ def _band(
     valid = ~np.isnan(values).all(axis=0)
     grid, values = grid[valid], values[:, valid]
     low, median, high = np.nanpercentile(values, [25, 50, 75], axis=0)
-    (line,) = axes.plot(grid, median, label=f"{label} ({len(group)} trials)", linewidth=1.8)
+    count = f"{len(group)} trial" + ("" if len(group) == 1 else "s")
+    (line,) = axes.plot(grid, median, label=f"{label} ({count})", linewidth=1.8)
     if len(group) > 1:
         axes.fill_between(grid, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
