@@ -1,7 +1,9 @@
 """Print the accuracy curve of every trial of one experiment (finished or not) as Markdown,
 next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1), then each
-trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached yet) and its
-accuracy at 100 labels.
+trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached yet), the size
+N_first at 90% (the PowerEvaluationBALD report's convention) and its accuracy at 100, 200 and 300
+labels (the last step at or below each size: a trial stopped at its target carries its last
+accuracy forward, as the report tables do; blank before the trial gets there).
 
     .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
 
@@ -31,6 +33,10 @@ PUBLISHED = {
 }
 
 
+#: Sizes of the per-trial accuracy columns (the report's; PROTOCOL.md §2).
+REPORTED_SIZES = (100, 200, 300)
+
+
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "reproduction/runs/mnist_b10")
     trials = [json.loads(path.read_text()) for path in trial_files(root)]
@@ -40,8 +46,9 @@ def main() -> None:
     for trial in trials:
         label = f"{trial['method']} trial {trial['trial']} ({trial['status']})"
         curves[label] = {s["train_size"]: 100 * s["test_accuracy"] for s in trial["steps"]}
+        accuracies = " | ".join(accuracy_at(trial, size) for size in REPORTED_SIZES)
         marks.append(f"| {label} | {mark(trial, 0.90)} | {mark(trial, 0.95)} | "
-                     f"{curves[label].get(100, float('nan')):.2f} |")  # fmt: skip
+                     f"{first_size(trial, 0.90)} | {accuracies} |")  # fmt: skip
     sizes = sorted({size for curve in curves.values() for size in curve})
     columns = list(curves) + [f"paper median {name}" for name in published]
     print("| size | " + " | ".join(columns) + " |")
@@ -50,8 +57,9 @@ def main() -> None:
         ours = [f"{curve[size]:.2f}" if size in curve else "" for curve in curves.values()]
         paper = [f"{published[name].get(size, '')}" for name in published]
         print(f"| {size} | " + " | ".join(ours + paper) + " |")
-    print("\n| trial | 90% mark (N_first − b) | 95% mark | accuracy at 100 (%) |")
-    print("|---|---|---|---|")
+    at_sizes = " | ".join(f"accuracy at {size} (%)" for size in REPORTED_SIZES)
+    print(f"\n| trial | 90% mark (N_first − b) | 95% mark | size at 90% (N_first) | {at_sizes} |")
+    print("|---" * (4 + len(REPORTED_SIZES)) + "|")
     print("\n".join(marks))
 
 
@@ -72,6 +80,24 @@ def mark(trial: dict, threshold: float) -> str:
         if step["test_accuracy"] >= threshold:
             return str(step["train_size"] - trial["batch_size"])
     return f">{trial['label_budget']}"
+
+
+def first_size(trial: dict, threshold: float) -> str:
+    """N_first: the first training-set size reaching ``threshold`` (">size" if not yet)."""
+    for step in trial["steps"]:
+        if step["test_accuracy"] >= threshold:
+            return str(step["train_size"])
+    return f">{trial['steps'][-1]['train_size']}" if trial["steps"] else "–"
+
+
+def accuracy_at(trial: dict, size: int) -> str:
+    """Test accuracy (%) of the last step with at most ``size`` labels; blank while a running
+    trial has not got there (a finished one carries its last accuracy forward)."""
+    steps = [step for step in trial["steps"] if step["train_size"] <= size]
+    reached = trial["status"] == "complete" or (
+        trial["steps"] and trial["steps"][-1]["train_size"] >= size
+    )
+    return f"{100 * steps[-1]['test_accuracy']:.2f}" if steps and reached else ""
 
 
 if __name__ == "__main__":
