@@ -354,3 +354,25 @@ def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
     assert (bounds(candidates) >= gains - 1e-12).all()
     if bins == 16:  # a real bound, not a constant
         assert (bounds(candidates) - gains).min() < 0.5
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sample_entropies_match_numpy_with_zero_probabilities(dtype):
+    """H[p(· | x_n, ω_k)] per sample against numpy's −Σ p log p (0 log 0 = 0), 1e-12; a
+    float64 input is not written to."""
+    from batchbald.acquisition import _evaluation_greedy as greedy_engine
+
+    log_probs = model_pair(50, 6, 4, seed=2)[0]
+    log_probs[3, 2] = torch.tensor([0.0, -math.inf, -math.inf, -math.inf])  # one-hot: H = 0
+    log_probs[7, 0, 1] = -math.inf
+    log_probs[7, 0] = log_probs[7, 0].log_softmax(-1)
+    log_probs = log_probs.to(dtype)
+    before = log_probs.clone()
+    probs = np.exp(log_probs.double().numpy())
+    logs = np.log(np.where(probs > 0, probs, 1.0))
+    expected = -(probs * logs).sum(axis=-1)
+    got = greedy_engine._sample_entropies(log_probs)
+    assert got.dtype == torch.float64 and got.shape == (50, 6)
+    np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
+    assert got[3, 2] == 0.0 and torch.isfinite(got).all()
+    assert torch.equal(log_probs, before)
