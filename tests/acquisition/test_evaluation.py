@@ -196,18 +196,22 @@ def test_lazy_greedy_with_refined_bounds_equals_full_greedy(score, dtype, monkey
     monkeypatch.setattr(greedy_engine, "REFINE_MIN_RATIO", 0)
     monkeypatch.setattr(greedy_engine, "FIRST_BLOCK", 1)
     refined = []
-    original = greedy_engine._GroupBounds.__call__
+    for term in ("train_upper", "eval_lower"):
+        original = getattr(greedy_engine._GroupBounds, term)
 
-    def recording(self, candidates):
-        if self.num_rows > 10:  # finer than the mode level (at most K = 10 groups)
-            refined.append(len(candidates))
-        return original(self, candidates)
+        def recording(self, candidates, original=original, term=term):
+            if self.num_rows > 10:  # finer than the mode level (at most K = 10 groups)
+                refined.append((term, len(candidates)))
+            return original(self, candidates)
 
-    monkeypatch.setattr(greedy_engine._GroupBounds, "__call__", recording)
+        monkeypatch.setattr(greedy_engine._GroupBounds, term, recording)
     train, evaluation = model_pair(400, 10, 4, seed=2)
     run = functools.partial(BATCH_FUNCTIONS[score], train, evaluation, 5, dtype=dtype)
     lazy = run(num_samples=4**5)
-    assert refined, "the refined bounds were not exercised"
+    # The evaluation term is refined first; on this pool BatchEIG's then leaves too few
+    # candidates in play for the training stage to be reached.
+    expected = {"train_upper", "eval_lower"} if score == "evaluation_bald" else {"eval_lower"}
+    assert {term for term, _ in refined} == expected, refined
     full = run(num_samples=4**5, lazy=False)
     assert lazy.indices.tolist() == full.indices.tolist()
     atol = 1e-12 if dtype == torch.float64 else 1e-5
@@ -376,3 +380,45 @@ def test_sample_entropies_match_numpy_with_zero_probabilities(dtype):
     np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
     assert got[3, 2] == 0.0 and torch.isfinite(got).all()
     assert torch.equal(log_probs, before)
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+@pytest.mark.parametrize("num_samples", [3**4, 60])  # exact phase; sampled phase
+@pytest.mark.filterwarnings("ignore::batchbald.errors.FewSamplesWarning")
+def test_staged_refinement_bounds_every_gain_and_keeps_every_contender(score, num_samples):
+    """_tightened mixes levels (a finer evaluation term with a coarser training term): its
+    bounds are still ≥ every computed gain, and it never drops a candidate that could win."""
+    from batchbald.acquisition import _evaluation_greedy as greedy_engine
+
+    train_lp, eval_lp = model_pair(60, 8, 3, seed=5)
+    weight = 1.0 if score == "evaluation_bald" else 0.0
+    options = greedy_engine.GreedyOptions.checked(num_samples, generator(1), torch.float64,
+                                                  2**30, True)  # fmt: skip
+    train, evaluation = (greedy_engine._Model.build(lp, weight, torch.float64)
+                         for lp in (train_lp, eval_lp))  # fmt: skip
+    picks = [3, 17, 41]
+    for step in range(1, len(picks) + 1):
+        greedy_engine._update_configurations(train, evaluation, picks[:step], step, options)
+    candidates = torch.tensor([c for c in range(60) if c not in picks])
+    gains = train.gains(candidates, 7) - evaluation.gains(candidates, 7)
+    position = {int(c): i for i, c in enumerate(candidates)}
+    floor_N = (1.0 - weight) * evaluation.sample_entropy_N_K.mean(dim=1)
+    coarse, *levels = (
+        greedy_engine._GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
+        for bins in (1, 4, 16)
+    )
+    start_terms = (coarse.train_upper(candidates), coarse.eval_lower(candidates))
+    start_upper = start_terms[0] - start_terms[1] + coarse.slack
+    for best in (-math.inf, float(gains.max())):
+        order, upper, terms = candidates, start_upper, start_terms
+        for level in levels:
+            for evaluation_term in (True, False):
+                previous = {int(c): float(u) for c, u in zip(order, upper, strict=True)}
+                order, upper, terms = greedy_engine._tightened(
+                    level, evaluation_term, (order, upper), terms, best
+                )
+                for c, u in zip(order.tolist(), upper.tolist(), strict=True):
+                    assert gains[position[c]] - 1e-12 <= u <= previous[c]
+        if best == -math.inf:
+            assert torch.equal(order, candidates)  # nothing dropped without a best gain
+        assert int(candidates[gains.argmax()]) in order.tolist()
