@@ -7,10 +7,10 @@ the step-3 config, ``--initial-per-class 0``, and a model trained on 10 labels p
 ``10``), one thread, ``--repeats`` runs per method, case and dtype; ``--cases synthetic``
 uses the synthetic pool of ``benchmarks/method_costs.py`` instead.
 
-To compare BatchEvaluationBALD's refinement levels, interleaved in one process:
+To compare BatchEvaluationBALD's refinement stages, interleaved in one process:
 
-    .venv/bin/python benchmarks/greedy_pools.py --dtypes float32 --refine-levels 16,64 64 \
-        --repeats 2
+    .venv/bin/python benchmarks/greedy_pools.py --dtypes float32 --refine-stages 64e,64t \
+        64e,8t,64t --repeats 2
 
 To compare two versions of the engine, run it under each and compare times and picks (the same
 picks and final score mean the lazy bounds pruned differently, not that they chose differently):
@@ -55,12 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-samples", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
-        "--refine-levels",
+        "--refine-stages",
         nargs="+",
         default=["default"],
-        help="BatchEvaluationBALD's refinement levels to compare, each a comma list of intervals "
-        "per posterior mode (e.g. 16,64 64); 'default' keeps the library's "
-        f"{_evaluation_greedy.REFINE_LEVELS}. Variants run interleaved, case by case",
+        help="BatchEvaluationBALD's refinement stages to compare, each a comma list of "
+        "<intervals per posterior mode><e|t> (e: evaluation term, t: training term), e.g. "
+        "64e,64t 64e,8t,64t; 'default' keeps the library's "
+        f"{_stages_text(_evaluation_greedy.REFINE_STAGES)}. Variants run interleaved, case by case",
     )
     parser.add_argument("--repeats", type=int, default=1, help="runs of each variant")
     args = parser.parse_args(argv)
@@ -69,28 +70,44 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"batchbald from {facts['library']} at commit {facts['git_commit']}, torch {facts['torch']}"
     )
-    default_levels = _evaluation_greedy.REFINE_LEVELS
+    default_stages = _evaluation_greedy.REFINE_STAGES
     variants = [
-        default_levels if text == "default" else tuple(int(b) for b in text.split(","))
-        for text in args.refine_levels
+        default_stages if text == "default" else _parse_stages(text, parser)
+        for text in args.refine_stages
     ]
-    print("| method | case | dtype | refine levels | wall s | picks | batch score |")
+    print("| method | case | dtype | refine stages | wall s | picks | batch score |")
     print("|---|---|---|---|---|---|---|")
     for case in args.cases:
         pair = _pool(case)
         for method in args.methods:
             for dtype in args.dtypes:
                 for _ in range(args.repeats):
-                    for levels in variants if method == "batch_evaluation_bald" else [None]:
-                        _evaluation_greedy.REFINE_LEVELS = levels or default_levels
+                    for stages in variants if method == "batch_evaluation_bald" else [None]:
+                        _evaluation_greedy.REFINE_STAGES = stages or default_stages
                         wall, result = _timed(method, pair, dtype, args.num_samples)
+                        label = _stages_text(stages) if stages else "-"
                         print(
-                            f"| {method} | {case} | {dtype} | {levels or '-'} | {wall:.1f} | "
+                            f"| {method} | {case} | {dtype} | {label} | {wall:.1f} | "
                             f"{result.indices.tolist()} | {result.scores[-1].item():.6f} |",
                             flush=True,
                         )
-    _evaluation_greedy.REFINE_LEVELS = default_levels
+    _evaluation_greedy.REFINE_STAGES = default_stages
     return 0
+
+
+def _stages_text(stages) -> str:
+    """``((64, True), (8, False))`` -> ``"64e,8t"``."""
+    return ",".join(f"{bins}{'e' if evaluation_term else 't'}" for bins, evaluation_term in stages)
+
+
+def _parse_stages(text: str, parser: argparse.ArgumentParser) -> tuple[tuple[int, bool], ...]:
+    """``"64e,8t"`` -> ``((64, True), (8, False))``; a malformed stage is a usage error."""
+    stages = []
+    for item in text.split(","):
+        if len(item) < 2 or item[-1] not in "et" or not item[:-1].isdigit() or int(item[:-1]) < 1:
+            parser.error(f"--refine-stages: expected items like 64e or 8t; got {item!r}")
+        stages.append((int(item[:-1]), item[-1] == "e"))
+    return tuple(stages)
 
 
 def _pool(case: str) -> dict:

@@ -189,7 +189,7 @@ def test_lazy_greedy_equals_full_greedy_and_prunes(score, dtype, monkeypatch):
 @pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
 def test_lazy_greedy_with_refined_bounds_equals_full_greedy(score, dtype, monkeypatch):
     # On pools this small the mode-group bound prunes everything after the first block, so the
-    # finer levels (REFINE_LEVELS) never run; force them: refine whatever the row count and
+    # finer stages (REFINE_STAGES) never run; force them: refine whatever the row count and
     # start from a block of one candidate.
     from batchbald.acquisition import _evaluation_greedy as greedy_engine
 

@@ -69,10 +69,10 @@ from batchbald.errors import FewSamplesWarning
 #   gain(c | A) ≤ [coarse Δ_train(c | A)] − max(floor(c), Σ_g W_g max(...) − λ E_ω H(y_c | ω)),
 # (the floor only in the exact phase: sampled estimates of Δ_eval can fall below it)
 # at G/M of the cost. Every candidate gets the bound from mode groups; once the first exact
-# block has set a best gain, the candidates still in play get the finer ones (mode ×
-# REFINE_LEVELS probability intervals, in turn; per level the evaluation term first, then,
-# after one more exact block, the training term for the candidates still in play: any valid
-# upper minus any valid lower term is a bound) and are visited in that order. Rounding: the
+# block has set a best gain, the candidates still in play get finer ones, one term at a time
+# (REFINE_STAGES: mode × probability intervals; any valid upper minus any valid lower term is
+# a bound), with an exact block between stages to raise the best gain, and are visited in the
+# order of the latest bounds. Rounding: the
 # slack is 4 × joint_entropy.rounding_bound (blocked float64 accumulation keeps it independent of
 # M, ≈1e-4 nats in float32 at K = 100), so float32 prunes almost as well as float64.
 # These bounds order and prune this step only; they are not carried over (a later step's
@@ -81,10 +81,12 @@ from batchbald.errors import FewSamplesWarning
 # ----------------------------------------------------------------------------------------------
 
 
-#: Probability intervals per posterior mode of the finer group bounds, applied in turn. One level
-#: of 64: 8-14% faster than 16 then 64 on both step-3 pools and equal on the synthetic one, same
-#: picks (``benchmarks/greedy_pools.py --refine-levels``; docs/benchmarks/acquisition_report.md).
-REFINE_LEVELS = (4 * REFINE_BINS,)
+#: The finer group bounds' stages, in order: (probability intervals per posterior mode, True
+#: for the evaluation term / False for the training term). The finer evaluation term is the one
+#: that prunes; the training term goes through 8 intervals (a fifth of the cost of 64, most of
+#: its pruning) before 64 (``benchmarks/bound_terms.py``, ``benchmarks/greedy_pools.py
+#: --refine-stages``; docs/benchmarks/acquisition_report.md).
+REFINE_STAGES = ((4 * REFINE_BINS, True), (REFINE_BINS // 2, False), (4 * REFINE_BINS, False))
 #: Use a finer group bound when the exact gains have at least this many times its rows.
 REFINE_MIN_RATIO = 2
 
@@ -264,9 +266,9 @@ def _best_candidate(
     )
     candidates = torch.nonzero(available_N).squeeze(1)
     step_bound = bound_N[candidates]  # (i)+(ii): valid for this and later steps
-    # Finer group bounds, one term at a time: (level, True) tightens the evaluation term,
-    # (level, False) the training term. Unlike BatchBALD's, the exact gain here costs two GEMMs
-    # and the mode bound prunes little, so a finer bound pays off at half the exact rows already.
+    # Finer group bounds, one term at a time (REFINE_STAGES). Unlike BatchBALD's, the exact
+    # gain here costs two GEMMs and the mode bound prunes little, so a finer bound pays off at
+    # half the exact rows already.
     stages: list[tuple[_GroupBounds, bool]] = []
     terms = (step_bound, step_bound)  # the group bounds' two terms, once there are stages
     num_configs = min(model.configs.num_configurations for model in (train, evaluation))
@@ -274,10 +276,12 @@ def _best_candidate(
         coarse = _GroupBounds(train, evaluation, floor_N, bins=1, options=options)
         terms = (coarse.train_upper(candidates), coarse.eval_lower(candidates))
         step_bound = torch.minimum(step_bound, terms[0] - terms[1] + coarse.slack)
-        for bins in REFINE_LEVELS:
-            level = _GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
-            if level.num_rows * REFINE_MIN_RATIO <= num_configs:
-                stages += [(level, True), (level, False)]
+        levels: dict[int, _GroupBounds] = {}
+        for bins, evaluation_term in REFINE_STAGES:
+            if bins not in levels:
+                levels[bins] = _GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
+            if levels[bins].num_rows * REFINE_MIN_RATIO <= num_configs:
+                stages.append((levels[bins], evaluation_term))
     # Candidates by decreasing bound, ties by index (stable sort of an index-ordered list).
     ranked = torch.sort(step_bound, descending=True, stable=True)
     order, upper = candidates[ranked.indices], ranked.values
