@@ -332,14 +332,9 @@ def test_power_evaluation_bald_handles_negative_scores():
     assert set(result.indices[: len(positive)].tolist()) == positive
 
 
-@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
-@pytest.mark.parametrize("related", [True, False])
-@pytest.mark.parametrize("num_samples", [3**4, 60])  # exact phase; sampled phase
-@pytest.mark.parametrize("bins", [1, 4, 16, 64])
-@pytest.mark.filterwarnings("ignore::batchbald.errors.FewSamplesWarning")
-def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
-    """The grouped-configuration bound (Jensen for the training term, data processing for the
-    evaluation term) is ≥ the gain the greedy computes, for every candidate."""
+def greedy_state(score, num_samples, *, related=True):
+    """The greedy engine after picking 3, 17, 41 of a 60-point pool (K = 8, C = 3):
+    ``(engine, (train, evaluation, options), candidates, their computed gains, floor_N)``."""
     from batchbald.acquisition import _evaluation_greedy as greedy_engine
 
     train_lp, eval_lp = model_pair(60, 8, 3, seed=5, related=related)
@@ -354,6 +349,20 @@ def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
     candidates = torch.tensor([c for c in range(60) if c not in picks])
     gains = train.gains(candidates, 7) - evaluation.gains(candidates, 7)
     floor_N = (1.0 - weight) * evaluation.sample_entropy_N_K.mean(dim=1)
+    return greedy_engine, (train, evaluation, options), candidates, gains, floor_N
+
+
+@pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
+@pytest.mark.parametrize("related", [True, False])
+@pytest.mark.parametrize("num_samples", [3**4, 60])  # exact phase; sampled phase
+@pytest.mark.parametrize("bins", [1, 4, 16, 64])
+@pytest.mark.filterwarnings("ignore::batchbald.errors.FewSamplesWarning")
+def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
+    """The grouped-configuration bound (Jensen for the training term, data processing for the
+    evaluation term) is ≥ the gain the greedy computes, for every candidate."""
+    greedy_engine, (train, evaluation, options), candidates, gains, floor_N = greedy_state(
+        score, num_samples, related=related
+    )
     bounds = greedy_engine._GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
     assert (bounds(candidates) >= gains - 1e-12).all()
     if bins == 16:  # a real bound, not a constant
@@ -388,21 +397,10 @@ def test_sample_entropies_match_numpy_with_zero_probabilities(dtype):
 def test_staged_refinement_bounds_every_gain_and_keeps_every_contender(score, num_samples):
     """_tightened mixes levels (a finer evaluation term with a coarser training term): its
     bounds are still ≥ every computed gain, and it never drops a candidate that could win."""
-    from batchbald.acquisition import _evaluation_greedy as greedy_engine
-
-    train_lp, eval_lp = model_pair(60, 8, 3, seed=5)
-    weight = 1.0 if score == "evaluation_bald" else 0.0
-    options = greedy_engine.GreedyOptions.checked(num_samples, generator(1), torch.float64,
-                                                  2**30, True)  # fmt: skip
-    train, evaluation = (greedy_engine._Model.build(lp, weight, torch.float64)
-                         for lp in (train_lp, eval_lp))  # fmt: skip
-    picks = [3, 17, 41]
-    for step in range(1, len(picks) + 1):
-        greedy_engine._update_configurations(train, evaluation, picks[:step], step, options)
-    candidates = torch.tensor([c for c in range(60) if c not in picks])
-    gains = train.gains(candidates, 7) - evaluation.gains(candidates, 7)
+    greedy_engine, (train, evaluation, options), candidates, gains, floor_N = greedy_state(
+        score, num_samples
+    )
     position = {int(c): i for i, c in enumerate(candidates)}
-    floor_N = (1.0 - weight) * evaluation.sample_entropy_N_K.mean(dim=1)
     coarse, *levels = (
         greedy_engine._GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
         for bins in (1, 4, 16)
