@@ -1,8 +1,9 @@
 """Print the accuracy curve of every trial of one experiment (finished or not) as Markdown,
 next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1), then each
 trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached yet), the size
-N_first at 90% (the PowerEvaluationBALD report's convention) and its accuracy at 100, 200 and 300
-labels (the last step at or below each size: a trial stopped at its target carries its last
+N_first at 90% (the PowerEvaluationBALD report's convention), the size from which it stays at
+90% or above to its last step (finished trials only; a diagnostic for curves that cross the
+threshold and fall back) and its accuracy at 100, 200 and 300 labels (the last step at or below each size: a trial stopped at its target carries its last
 accuracy forward, as the report tables do; blank before the trial gets there).
 
     .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
@@ -48,7 +49,8 @@ def main() -> None:
         curves[label] = {s["train_size"]: 100 * s["test_accuracy"] for s in trial["steps"]}
         accuracies = " | ".join(accuracy_at(trial, size) for size in REPORTED_SIZES)
         marks.append(f"| {label} | {mark(trial, 0.90)} | {mark(trial, 0.95)} | "
-                     f"{first_size(trial, 0.90)} | {accuracies} |")  # fmt: skip
+                     f"{first_size(trial, 0.90)} | {settled_size(trial, 0.90)} | "
+                     f"{accuracies} |")  # fmt: skip
     sizes = sorted({size for curve in curves.values() for size in curve})
     columns = list(curves) + [f"paper median {name}" for name in published]
     print("| size | " + " | ".join(columns) + " |")
@@ -58,8 +60,9 @@ def main() -> None:
         paper = [f"{published[name].get(size, '')}" for name in published]
         print(f"| {size} | " + " | ".join(ours + paper) + " |")
     at_sizes = " | ".join(f"accuracy at {size} (%)" for size in REPORTED_SIZES)
-    print(f"\n| trial | 90% mark (N_first − b) | 95% mark | size at 90% (N_first) | {at_sizes} |")
-    print("|---" * (4 + len(REPORTED_SIZES)) + "|")
+    print(f"\n| trial | 90% mark (N_first − b) | 95% mark | size at 90% (N_first) "
+          f"| stays ≥ 90% from | {at_sizes} |")  # fmt: skip
+    print("|---" * (5 + len(REPORTED_SIZES)) + "|")
     print("\n".join(marks))
 
 
@@ -94,6 +97,19 @@ def first_size(trial: dict, threshold: float) -> str:
     if size is not None:
         return str(size)
     return f">{trial['steps'][-1]['train_size']}" if trial["steps"] else "–"
+
+
+def settled_size(trial: dict, threshold: float) -> str:
+    """The first size from which every later step reaches ``threshold`` (">last size" if the
+    last one does not; blank for a running trial, whose later steps are unknown)."""
+    if trial["status"] != "complete" or not trial["steps"]:
+        return ""
+    size = None
+    for step in reversed(trial["steps"]):
+        if step["test_accuracy"] < threshold:
+            break
+        size = step["train_size"]
+    return f">{trial['steps'][-1]['train_size']}" if size is None else str(size)
 
 
 def accuracy_at(trial: dict, size: int) -> str:

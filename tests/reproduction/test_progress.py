@@ -33,3 +33,11 @@ def test_accuracy_carried_forward_only_once_reached():
     assert progress.accuracy_at(running, 100) == "90.00"
     assert progress.accuracy_at(running, 300) == ""  # not there yet
     assert progress.accuracy_at(_trial({20: 0.6}), 10) == ""  # before the first step
+
+
+def test_settled_size_ignores_early_crossings():
+    trial = _trial({20: 0.6, 30: 0.91, 40: 0.88, 50: 0.92, 60: 0.95})
+    assert progress.first_size(trial, 0.90) == "30"
+    assert progress.settled_size(trial, 0.90) == "50"  # 40 fell back below
+    assert progress.settled_size(trial, 0.96) == ">60"
+    assert progress.settled_size(_trial({20: 0.6, 30: 0.91}, status="running"), 0.90) == ""
