@@ -3,8 +3,9 @@ next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1)
 trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached yet), the size
 N_first at 90% (the PowerEvaluationBALD report's convention), the size from which it stays at
 90% or above to its last step (finished trials only; a diagnostic for curves that cross the
-threshold and fall back) and its accuracy at 100, 200 and 300 labels (the last step at or below each size: a trial stopped at its target carries its last
-accuracy forward, as the report tables do; blank before the trial gets there).
+threshold and fall back) and its accuracy at 100, 200 and 300 labels (the last step at or below
+each size: a trial stopped at its target carries its last accuracy forward, as the report
+tables do; blank before the trial gets there).
 
     .venv/bin/python reproduction/progress.py [reproduction/runs/mnist_b10]
 
