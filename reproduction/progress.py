@@ -78,7 +78,7 @@ def trial_files(root: Path) -> list[Path]:
     return files
 
 
-def _first_reaching(trial: dict, threshold: float) -> int | None:
+def first_reaching(trial: dict, threshold: float) -> int | None:
     """N_first: the first training-set size whose test accuracy reaches ``threshold``."""
     return next(
         (step["train_size"] for step in trial["steps"] if step["test_accuracy"] >= threshold),
@@ -88,13 +88,13 @@ def _first_reaching(trial: dict, threshold: float) -> int | None:
 
 def mark(trial: dict, threshold: float) -> str:
     """N_first − b (">budget" if not reached)."""
-    size = _first_reaching(trial, threshold)
+    size = first_reaching(trial, threshold)
     return f">{trial['label_budget']}" if size is None else str(size - trial["batch_size"])
 
 
 def first_size(trial: dict, threshold: float) -> str:
     """N_first (">last size" if not reached yet)."""
-    size = _first_reaching(trial, threshold)
+    size = first_reaching(trial, threshold)
     if size is not None:
         return str(size)
     return f">{trial['steps'][-1]['train_size']}" if trial["steps"] else "–"
