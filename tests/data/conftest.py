@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import urllib.error
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +16,15 @@ from batchbald.data import load_dataset, write_idx
 from batchbald.data.catalog import _REGISTRY
 from batchbald.data.download import file_checksum
 
-SHARED_MNIST = Path("/work/shared/datasets")
+
+def _shared_datasets() -> Path:
+    """``$BATCHBALD_DATA_DIR`` (``.ci/run`` sets it) or ``../shared/datasets`` beside the
+    repository: the shared MNIST wherever the clone lives."""
+    env = os.environ.get("BATCHBALD_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "datasets"
+
+
+SHARED_MNIST = _shared_datasets()
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
@@ -98,6 +107,6 @@ def fake_opener() -> Callable[[dict[str, bytes]], FakeOpener]:
 def mnist(tmp_path_factory: pytest.TempPathFactory):
     """The real MNIST, decoded once per session; skips when the shared copy is absent."""
     if not (SHARED_MNIST / "mnist" / MNIST_FILES["train_images"]).is_file():
-        pytest.skip("MNIST is not available in /work/shared/datasets")
+        pytest.skip(f"MNIST is not available in {SHARED_MNIST}")
     cache = tmp_path_factory.mktemp("mnist-cache")
     return load_dataset("mnist", data_dir=SHARED_MNIST, download=False, cache=cache)

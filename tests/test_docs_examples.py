@@ -1,0 +1,69 @@
+"""The Python examples of the README and docs/*.md run as written.
+
+Each document's ```python blocks run in order in one namespace, in a temporary working
+directory, with warnings as errors (an example should not warn either). Two markers on the line
+before a block change that:
+
+- ``<!-- not run: <why> -->``: the block is compiled and only its imports run (it needs a
+  person at the terminal or files that are not here);
+- ``<!-- needs MNIST -->``: the block loads MNIST from ``$BATCHBALD_DATA_DIR`` (``.ci/run`` sets
+  it; default ``../shared/datasets`` beside the repository); without the files the document's
+  remaining blocks are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"(?:<!-- (?P<marker>[^>]*?) -->\n)?```python\n(?P<code>.*?)```", re.S)
+DATA_DIR = Path(
+    os.environ.get("BATCHBALD_DATA_DIR") or ROOT.parent / "shared" / "datasets"
+).resolve()
+
+
+def python_blocks(text: str) -> list[tuple[str, str]]:
+    """(marker or "", code) for every ```python block, in order."""
+    return [(m["marker"] or "", m["code"]) for m in BLOCK.finditer(text)]
+
+
+def imports_only(code: str, filename: str) -> ast.Module:
+    """The block's import statements (after checking that the whole block parses)."""
+    tree = ast.parse(code, filename)
+    body = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    return ast.Module(body=body, type_ignores=[])
+
+
+def test_markers_are_parsed():
+    text = "x\n<!-- not run: why -->\n```python\nimport os\nboom(\n```\n```python\ny = 1\n```\n"
+    assert python_blocks(text) == [("not run: why", "import os\nboom(\n"), ("", "y = 1\n")]
+    with pytest.raises(SyntaxError):  # a not-run block must still parse
+        imports_only("import os\nboom(\n", "x.md")
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_python_examples_run(document: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocks = python_blocks(document.read_text())
+    if document.name == "README.md":
+        assert blocks, "the README has a Python example"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BATCHBALD_DATA_DIR", str(DATA_DIR))
+    namespace: dict = {}
+    for number, (marker, code) in enumerate(blocks):
+        filename = f"{document.name} (python block {number})"
+        if marker.startswith("not run:"):
+            exec(compile(imports_only(code, filename), filename, "exec"), namespace)
+            continue
+        if marker == "needs MNIST" and not (DATA_DIR / "mnist").is_dir():
+            pytest.skip(f"{filename} needs MNIST in {DATA_DIR}")
+        assert marker in ("", "needs MNIST"), f"{filename}: unknown marker {marker!r}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            exec(compile(code, filename, "exec"), namespace)
