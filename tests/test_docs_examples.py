@@ -67,3 +67,35 @@ def test_python_examples_run(document: Path, tmp_path: Path, monkeypatch: pytest
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             exec(compile(code, filename, "exec"), namespace)
+
+
+COMMAND = re.compile(r"(?:^|[`$/ ])batchbald (run|report|acquire|list)\b([^`\n]*)", re.M)
+
+
+def documented_options() -> list[tuple[str, str, str]]:
+    """(document, command, option) for every ``--option`` written after ``batchbald <command>``
+    in the README, docs/*.md and reproduction/*.md|sh."""
+    sources = [*DOCUMENTS, *sorted((ROOT / "reproduction").glob("*.md")),
+               *sorted((ROOT / "reproduction").glob("*.sh"))]  # fmt: skip
+    found = []
+    for path in sources:
+        text = path.read_text().replace("\\\n", " ")  # shell line continuations
+        for command, rest in COMMAND.findall(text):
+            for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest):
+                found.append((path.name, command, option))
+    return found
+
+
+def test_documented_cli_options_exist():
+    from batchbald.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    options = documented_options()
+    assert len(options) > 20  # the scan finds the documents' command lines
+    unknown = {
+        (document, command, option)
+        for document, command, option in options
+        if option not in subparsers[command]._option_string_actions
+    }
+    assert not unknown, f"documented options that `batchbald <command>` lacks: {sorted(unknown)}"
