@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
+import crossings
 import pytest
 
-_DIR = Path(__file__).resolve().parents[2] / "reproduction"
 
-
-@pytest.fixture(scope="module")
-def crossings():
-    sys.path.insert(0, str(_DIR))  # the script imports its sibling progress.py
-    try:
-        spec = importlib.util.spec_from_file_location("crossings", _DIR / "crossings.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(_DIR))
-
-
-def test_falls_counts_decreases_and_the_largest(crossings):
+def test_falls_counts_decreases_and_the_largest():
     trial = {"steps": [{"test_accuracy": a} for a in (0.80, 0.85, 0.83, 0.90, 0.86, 0.86)]}
     count, largest = crossings.falls(trial)
     assert count == 2 and largest == pytest.approx(4.0)
     assert crossings.falls({"steps": [{"test_accuracy": 0.5}]}) == (0, 0.0)
 
 
-def test_paper_runs_and_ours_give_the_same_rows(crossings, tmp_path):
+def test_paper_runs_and_ours_give_the_same_rows(tmp_path):
     accuracies = [0.70, 0.91, 0.88, 0.92, 0.93]
     run = {"method": "batchbald", "seed": 7, "copies": 2, "initial_samples": list(range(20)),
            "iterations": [{"accuracy": a, "chosen_samples": []} for a in accuracies]}  # fmt: skip

@@ -7,16 +7,10 @@ dependency, so that check is not part of the suite).
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
+import exact_tests
 import pytest
-
-_PATH = Path(__file__).resolve().parents[2] / "reproduction" / "exact_tests.py"
-_SPEC = importlib.util.spec_from_file_location("exact_tests", _PATH)
-exact_tests = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(exact_tests)
 
 
 def test_mann_whitney_fully_separated_groups_give_one_over_the_number_of_splits():

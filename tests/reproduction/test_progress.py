@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-_PATH = Path(__file__).resolve().parents[2] / "reproduction" / "progress.py"
-_SPEC = importlib.util.spec_from_file_location("progress", _PATH)
-progress = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(progress)
+import progress
 
 
 def _trial(accuracies: dict[int, float], status: str = "complete") -> dict:

@@ -3,20 +3,15 @@ hand-written summaries and on trial files written here."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+import subsample_check as check
 
 from batchbald.experiments.report import MethodSummary
 from batchbald.experiments.results import FORMAT
-
-_PATH = Path(__file__).resolve().parents[2] / "reproduction" / "subsample_check.py"
-_SPEC = importlib.util.spec_from_file_location("subsample_check", _PATH)
-check = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(check)
 
 
 def _summary(method: str, median_mark: float, accuracy: float) -> MethodSummary:
