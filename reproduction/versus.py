@@ -13,13 +13,13 @@ at b = 5) and §3 (TMLR 2023, Repeated-MNIST ×4, b = 10).
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import sys
-from pathlib import Path
 
-from progress import first_reaching, trial_files
+from batchbald.errors import DataError
+from batchbald.experiments.report import accuracy_at, threshold_mark
+from batchbald.experiments.results import TrialResult, load_trials
 
 # experiment -> method -> (90% quartiles or None, {size: mean accuracy %})
 PUBLISHED: dict[str, dict[str, tuple[tuple[int, int, int] | None, dict[int, float]]]] = {
@@ -40,49 +40,44 @@ PUBLISHED: dict[str, dict[str, tuple[tuple[int, int, int] | None, dict[int, floa
 }
 
 
-def accuracy_at(trial: dict, size: int) -> float:
-    """Test accuracy (%) of the last step with at most ``size`` labels (a finished trial that
-    stopped earlier carries its last accuracy forward, as the papers' tables do)."""
-    steps = [step for step in trial["steps"] if step["train_size"] <= size]
-    return 100 * steps[-1]["test_accuracy"]
+def _number(value: float, digits: int = 1) -> str:
+    return ">last" if math.isinf(value) else f"{value:.{digits}f}"
 
 
-def _number(value: float | None, digits: int = 1) -> str:
-    return ">last" if value is None or math.isinf(value) else f"{value:.{digits}f}"
-
-
-def method_row(method: str, trials: list[dict], published) -> str:
+def method_row(method: str, trials: list[TrialResult], published) -> str:
     quartiles, means = published
     sizes = list(means)
-    firsts = [first_reaching(trial, 0.90) for trial in trials]
-    first_text = ", ".join(_number(size, 0) for size in firsts)
-    # Never reached counts as infinity (PROTOCOL.md's convention), printed ">last".
-    median_first = statistics.median(math.inf if size is None else size for size in firsts)
+    # N_first = the Table-1 mark + b; never reached counts as infinity (PROTOCOL.md), ">last".
+    firsts = [threshold_mark(trial, 0.90) + trial.batch_size for trial in trials]
     per_trial = "; ".join(
-        " / ".join(_number(accuracy_at(trial, size)) for size in sizes) for trial in trials
+        " / ".join(_number(100 * accuracy_at(trial, size)) for size in sizes) for trial in trials
     )
     means_ours = " / ".join(
-        _number(statistics.mean(accuracy_at(trial, size) for trial in trials)) for size in sizes
+        _number(100 * statistics.mean(accuracy_at(trial, size) for trial in trials))
+        for size in sizes
     )
     published_quartiles = " / ".join(map(str, quartiles)) if quartiles else "—"
     published_means = " / ".join(f"{means[size]:.1f}" for size in sizes)
     return (
-        f"| {method} | {len(trials)} | {first_text} | {_number(median_first, 0)} "
-        f"| {published_quartiles} | {per_trial} | {means_ours} | {published_means} |"
+        f"| {method} | {len(trials)} | {', '.join(_number(f, 0) for f in firsts)} "
+        f"| {_number(statistics.median(firsts), 0)} | {published_quartiles} | {per_trial} "
+        f"| {means_ours} | {published_means} |"
     )
 
 
 def main() -> None:
     default = "reproduction/runs/report_repeated_mnist_x2_small"
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else default)
-    trials = [json.loads(path.read_text()) for path in trial_files(root)]
-    trials = [trial for trial in trials if trial["status"] == "complete"]
+    root = sys.argv[1] if len(sys.argv) > 1 else default
+    try:
+        trials = load_trials([root], include_partial=False)
+    except DataError as error:
+        raise SystemExit(str(error)) from None
     if not trials:
         raise SystemExit(f"no finished trials under {root}")
-    published = PUBLISHED.get(trials[0]["experiment"])
+    published = PUBLISHED.get(trials[0].experiment)
     if published is None:
         raise SystemExit(
-            f"no published per-method numbers for {trials[0]['experiment']!r}; "
+            f"no published per-method numbers for {trials[0].experiment!r}; "
             f"expected one of {sorted(PUBLISHED)}"
         )
     sizes = " / ".join(map(str, next(iter(published.values()))[1]))
@@ -90,7 +85,7 @@ def main() -> None:
           f"| accuracy at {sizes}, per trial | mean | published means |")  # fmt: skip
     print("|---" * 8 + "|")
     for method, numbers in published.items():
-        group = sorted((t for t in trials if t["method"] == method), key=lambda t: t["trial"])
+        group = [trial for trial in trials if trial.method == method]  # sorted by trial
         if group:
             print(method_row(method, group, numbers))
 

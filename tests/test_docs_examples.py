@@ -6,27 +6,26 @@ before a block change that:
 
 - ``<!-- not run: <why> -->``: the block is compiled and only its imports run (it needs a
   person at the terminal or files that are not here);
-- ``<!-- needs MNIST -->``: the block loads MNIST from ``$BATCHBALD_DATA_DIR`` (``.ci/run`` sets
-  it; default ``../shared/datasets`` beside the repository); without the files the document's
-  remaining blocks are skipped.
+- ``<!-- needs MNIST -->``: the block loads MNIST from the data directory (``$BATCHBALD_DATA_DIR``,
+  which ``make test`` sets to ``../shared/datasets`` when that folder exists); without the
+  files the document's remaining blocks are skipped.
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 import warnings
 from pathlib import Path
 
 import pytest
 
+from batchbald.data.locations import resolve_data_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(?:<!-- (?P<marker>[^>]*?) -->\n)?```python\n(?P<code>.*?)```", re.S)
-DATA_DIR = Path(
-    os.environ.get("BATCHBALD_DATA_DIR") or ROOT.parent / "shared" / "datasets"
-).resolve()
+DATA_DIR = resolve_data_dir().resolve()  # where the examples' load_dataset("mnist") looks
 
 
 def python_blocks(text: str) -> list[tuple[str, str]]:
@@ -54,7 +53,6 @@ def test_python_examples_run(document: Path, tmp_path: Path, monkeypatch: pytest
     if document.name == "README.md":
         assert blocks, "the README has a Python example"
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BATCHBALD_DATA_DIR", str(DATA_DIR))
     namespace: dict = {}
     for number, (marker, code) in enumerate(blocks):
         filename = f"{document.name} (python block {number})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import urllib.error
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,16 +14,12 @@ import pytest
 from batchbald.data import load_dataset, write_idx
 from batchbald.data.catalog import _REGISTRY
 from batchbald.data.download import file_checksum
+from batchbald.data.locations import resolve_data_dir
 
-
-def _shared_datasets() -> Path:
-    """``$BATCHBALD_DATA_DIR`` (``.ci/run`` sets it) or ``../shared/datasets`` beside the
-    repository: the shared MNIST wherever the clone lives."""
-    env = os.environ.get("BATCHBALD_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "datasets"
-
-
-SHARED_MNIST = _shared_datasets()
+#: The data directory as the library resolves it before any test runs (``$BATCHBALD_DATA_DIR``,
+#: which ``make test`` sets to ``../shared/datasets`` when that folder exists, else the user
+#: cache); the real-MNIST tests skip when MNIST is not there.
+SHARED_MNIST = resolve_data_dir().resolve()
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",

@@ -8,18 +8,21 @@ import sys
 import pytest
 import versus
 
+from batchbald.experiments.results import FORMAT, TrialResult
 
-def _trial(method: str, trial: int, accuracies: list[float], status: str = "complete") -> dict:
+
+def _payload(method: str, trial: int, accuracies: list[float], status: str = "complete") -> dict:
     steps = [{"train_size": 20 + 40 * i, "test_accuracy": a} for i, a in enumerate(accuracies)]
-    return {"experiment": "tmlr_repeated_mnist_x4", "method": method, "trial": trial,
-            "status": status, "steps": steps}  # fmt: skip
+    return {"format": FORMAT, "experiment": "tmlr_repeated_mnist_x4", "method": method,
+            "trial": trial, "seed": trial, "batch_size": 10, "label_budget": 280,
+            "num_classes": 10, "status": status, "steps": steps}  # fmt: skip
 
 
 def test_row_median_counts_unreached_as_infinite_and_carries_accuracy_forward():
     trials = [
-        _trial("bald_b10", 0, [0.6, 0.8, 0.91, 0.93]),  # 90% first at 100; stops at 140
-        _trial("bald_b10", 1, [0.6, 0.85, 0.88, 0.89]),  # never
-        _trial("bald_b10", 2, [0.6, 0.9, 0.95]),  # 90% at 60
+        TrialResult.from_payload(_payload("bald_b10", 0, [0.6, 0.8, 0.91, 0.93])),  # 90% at 100
+        TrialResult.from_payload(_payload("bald_b10", 1, [0.6, 0.85, 0.88, 0.89])),  # never
+        TrialResult.from_payload(_payload("bald_b10", 2, [0.6, 0.9, 0.95])),  # 90% at 60
     ]
     row = versus.method_row("bald_b10", trials, ((1, 2, 3), {100: 80.0, 300: 88.6}))
     assert row == (
@@ -31,14 +34,17 @@ def test_row_median_counts_unreached_as_infinite_and_carries_accuracy_forward():
 def test_main_uses_finished_trials_and_names_unknown_experiments(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "runs" / "power_bald_b10"
     folder.mkdir(parents=True)
-    (folder / "trial_0.json").write_text(json.dumps(_trial("power_bald_b10", 0, [0.7, 0.96])))
-    running = _trial("power_bald_b10", 1, [0.5], status="running")
+    (folder / "trial_0.json").write_text(json.dumps(_payload("power_bald_b10", 0, [0.7, 0.96])))
+    running = _payload("power_bald_b10", 1, [0.5], status="running")
     (folder / "trial_1.json").write_text(json.dumps(running))
     monkeypatch.setattr(sys, "argv", ["versus.py", str(tmp_path / "runs")])
     versus.main()
     out = capsys.readouterr().out
     assert "| power_bald_b10 | 1 | 60 | 60 | — | 96.0 | 96.0 | 95.7 |" in out
-    other = _trial("power_bald_b10", 0, [0.7], status="complete") | {"experiment": "mnist_b10"}
+    other = _payload("power_bald_b10", 0, [0.7]) | {"experiment": "mnist_b10"}
     (folder / "trial_0.json").write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="no published per-method numbers for 'mnist_b10'"):
+        versus.main()
+    monkeypatch.setattr(sys, "argv", ["versus.py", str(tmp_path / "missing")])
+    with pytest.raises(SystemExit, match="does not exist"):
         versus.main()
