@@ -13,4 +13,6 @@ for experiment in mnist_b10 repeated_mnist repeated_mnist_small report_repeated_
         --markdown "docs/reproduction/$experiment.md" --csv "docs/reproduction/$experiment.csv" \
         --steps-csv "docs/reproduction/$experiment-steps.csv" \
         --plots-dir "docs/reproduction/$experiment"
+    # Our curves and 90% sizes next to the published numbers (docs/reproduction/<experiment>/versus.png).
+    .venv/bin/python reproduction/versus_plot.py "$runs"
 done
