@@ -16,3 +16,9 @@ for experiment in mnist_b10 repeated_mnist repeated_mnist_small report_repeated_
     # Our curves and 90% sizes next to the published numbers (docs/reproduction/<experiment>/versus.png).
     .venv/bin/python reproduction/versus_plot.py "$runs"
 done
+# The subsample check (step 2 on the full pool vs the 15,000-image pool): table and curves.
+if grep -lqs '"status": "complete"' reproduction/runs/repeated_mnist_small/*/trial_*.json; then
+    .venv/bin/python reproduction/subsample_check.py \
+        --plot docs/reproduction/repeated_mnist_small/subsample_check \
+        > docs/reproduction/subsample_check.md
+fi

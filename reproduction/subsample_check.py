@@ -8,30 +8,69 @@ median accuracy at 100 labels (the paper's Repeated-MNIST figure), then the orde
 by each statistic in both settings. The conclusion is "unchanged" when both orders agree.
 
     .venv/bin/python reproduction/subsample_check.py \
-        [reproduction/runs/repeated_mnist reproduction/runs/repeated_mnist_small]
+        [reproduction/runs/repeated_mnist reproduction/runs/repeated_mnist_small] \
+        [--plot docs/reproduction/repeated_mnist_small/subsample_check]
+
+``--plot PATH`` also draws both settings' median accuracy curves (min–max bands) per method,
+full pool solid and subsample dashed, as ``PATH.png`` and ``PATH.svg``.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from batchbald.errors import DataError
 from batchbald.experiments.report import MethodSummary, summarise
-from batchbald.experiments.results import load_trials
+from batchbald.experiments.results import TrialResult, load_trials
 
 THRESHOLD = 0.90
 SIZE = 100
 
 
-def summaries(path: str) -> dict[str, MethodSummary]:
-    """Finished trials under ``path`` summarised per method."""
+def finished(path: str) -> list[TrialResult]:
+    """The finished trials under ``path``."""
     try:
-        trials = load_trials([path], include_partial=False)
+        return load_trials([path], include_partial=False)
     except DataError as error:
         raise SystemExit(str(error)) from None
+
+
+def summaries(trials: list[TrialResult]) -> dict[str, MethodSummary]:
+    """``trials`` summarised per method."""
     return {s.method: s for s in summarise(trials, thresholds=(THRESHOLD,), sizes=(SIZE,))}
+
+
+def plot(full: list[TrialResult], sub: list[TrialResult], path: Path) -> list[Path]:
+    """Median accuracy curves of the methods both settings ran: full pool solid, subsample
+    dashed, one colour per method, min–max bands."""
+    from matplotlib.figure import Figure
+    from versus_plot import curve
+
+    from batchbald.experiments.plots import _save
+
+    figure = Figure(figsize=(7.0, 4.5))
+    axes = figure.add_subplot()
+    axes.set_title("Subsample check: full pool (solid) vs 15,000-image pool (dashed)")
+    axes.set_xlabel("Training-set size (labelled points)")
+    axes.set_ylabel("Test accuracy (%), median and min–max band")
+    methods = sorted({t.method for t in full} & {t.method for t in sub})
+    for method in methods:
+        colour = None
+        for trials, style, name in ((full, "-", "full pool"), (sub, "--", "subsample")):
+            group = [trial for trial in trials if trial.method == method]
+            sizes, centre, low, high = curve(group, "median")
+            label = f"{method}, {name} ({len(group)} trial{'s' * (len(group) > 1)})"
+            (line,) = axes.plot(sizes, centre, style, color=colour, linewidth=1.6, label=label)
+            colour = line.get_color()
+            axes.fill_between(sizes, low, high, color=colour, alpha=0.12, linewidth=0)
+    axes.axhline(100 * THRESHOLD, color="grey", linewidth=0.8, linestyle=":")
+    axes.grid(True, alpha=0.3)
+    axes.legend(loc="lower right", fontsize=8)
+    return _save(figure, path)
 
 
 def order(values: dict[str, float], *, descending: bool) -> list[str]:
@@ -84,8 +123,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("full", nargs="?", default="reproduction/runs/repeated_mnist")
     parser.add_argument("subsample", nargs="?", default="reproduction/runs/repeated_mnist_small")
+    parser.add_argument("--plot", type=Path, help="also write the curves to PLOT.png/.svg")
     args = parser.parse_args(argv)
-    print("\n".join(compare(summaries(args.full), summaries(args.subsample))))
+    full, sub = finished(args.full), finished(args.subsample)
+    print("\n".join(compare(summaries(full), summaries(sub))))
+    if args.plot is not None:
+        for written in plot(full, sub, args.plot):
+            print(f"wrote {written}", file=sys.stderr)
 
 
 if __name__ == "__main__":

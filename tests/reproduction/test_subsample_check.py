@@ -72,3 +72,16 @@ def test_main_reads_finished_trials_only(tmp_path, capsys):
     assert "bald" not in out
     with pytest.raises(SystemExit, match="does not exist"):
         check.main([str(full), str(tmp_path / "missing")])
+
+
+def test_plot_draws_the_methods_both_settings_ran(tmp_path, capsys):
+    full, sub = tmp_path / "full", tmp_path / "sub"
+    _write_trial(full, "bb", [0.7, 0.85, 0.9], "complete")
+    _write_trial(full, "random", [0.7, 0.8, 0.85], "complete")  # only in the full setting
+    _write_trial(sub, "bb", [0.7, 0.9, 0.93], "complete")
+    check.main([str(full), str(sub), "--plot", str(tmp_path / "fig" / "check")])
+    assert (tmp_path / "fig" / "check.png").stat().st_size > 0
+    assert (tmp_path / "fig" / "check.svg").stat().st_size > 0
+    assert "wrote" in capsys.readouterr().err  # stdout holds only the table
+    figure_text = (tmp_path / "fig" / "check.svg").read_text()
+    assert "bb, full pool (1 trial)" in figure_text and "random" not in figure_text
