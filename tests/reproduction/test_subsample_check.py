@@ -46,18 +46,20 @@ def test_methods_missing_from_one_setting_are_left_out():
     assert not any("random" in line for line in check.compare(full, sub))
 
 
-def _write_trial(root: Path, method: str, accuracies: list[float], status: str) -> None:
+def _write_trial(
+    root: Path, method: str, accuracies: list[float], status: str, trial: int = 0
+) -> None:
     steps = [
         {"train_size": 20 + 10 * i, "test_accuracy": acc, "timings": {"training": 1.0}}
         for i, acc in enumerate(accuracies)
     ]
     payload = {
-        "format": FORMAT, "experiment": root.name, "method": method, "trial": 0, "seed": 0,
+        "format": FORMAT, "experiment": root.name, "method": method, "trial": trial, "seed": trial,
         "batch_size": 10, "label_budget": 80, "num_classes": 10, "steps": steps,
         "status": status,
     }  # fmt: skip
-    path = root / method / "trial_0.json"
-    path.parent.mkdir(parents=True)
+    path = root / method / f"trial_{trial}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload))
 
 
@@ -85,3 +87,30 @@ def test_plot_draws_the_methods_both_settings_ran(tmp_path, capsys):
     assert "wrote" in capsys.readouterr().err  # stdout holds only the table
     figure_text = (tmp_path / "fig" / "check.svg").read_text()
     assert "bb, full pool (1 trial)" in figure_text and "random" not in figure_text
+
+
+def test_per_trial_marks_and_paired_passages(tmp_path, capsys):
+    """Trial i of one method is compared with trial i of the other; 95% counts per setting."""
+    full, sub = tmp_path / "full", tmp_path / "sub"
+    # sizes 20, 30, 40, ...: a trial first at 90% at size s has the mark s - 10.
+    _write_trial(full, "bb", [0.8, 0.9, 0.95], "complete", trial=0)  # 90%: 20, 95%: 30
+    _write_trial(full, "bb", [0.8, 0.85, 0.9], "complete", trial=1)  # 90%: 30, 95%: never
+    _write_trial(full, "bald", [0.8, 0.85, 0.9], "complete", trial=0)  # 30
+    _write_trial(full, "bald", [0.8, 0.85, 0.9], "complete", trial=1)  # 30: a tie
+    _write_trial(full, "bald", [0.9], "complete", trial=2)  # no bb trial 2: not paired
+    _write_trial(sub, "bb", [0.9, 0.95], "complete", trial=0)  # 10, 20
+    _write_trial(sub, "bald", [0.8, 0.8], "complete", trial=0)  # never
+    check.main([str(full), str(sub)])
+    out = capsys.readouterr().out
+    assert "| bald | 30, 30, 10 | >budget | 0 of 3 | 0 of 1 |" in out
+    assert "| bb | 20, 30 | 10 | 1 of 2 | 1 of 1 |" in out
+    assert (
+        "- bald reaches 90% before / with / after bb (paired trials): "
+        "full pool 0 / 1 / 1 of 2; subsample 0 / 0 / 1 of 1"
+    ) in out
+    # accuracy at 100 = the last step's (size ≤ 100): bb full 0.95, 0.9 vs subsample 0.95
+    # -> U(sub > full) = 1.5 of 2; the 3 splits give U = 1.5, 0, 1.5 -> p = 2/3.
+    assert (
+        "- bb, accuracy at 100, exact one-sided Mann–Whitney p: subsample higher 0.67, "
+        "full pool higher 1.00"
+    ) in out
