@@ -30,17 +30,21 @@ def our_trials(experiment: Path):
             yield f"{trial['experiment']} {trial['method']} {trial['trial']}", trial
 
 
+def paper_trial(run: dict) -> dict:
+    """One run of a paper-runs JSON as a trial dict in our layout (batches of 10)."""
+    start = len(run["initial_samples"])
+    steps = [
+        {"train_size": start + 10 * i, "test_accuracy": iteration["accuracy"]}
+        for i, iteration in enumerate(run["iterations"])
+    ]
+    return {"steps": steps, "status": "complete"}
+
+
 def paper_trials(path: Path):
     """(label, trial dict in our layout) for every run of a paper-runs JSON."""
     for run in json.loads(path.read_text())["runs"]:
-        start = len(run["initial_samples"])
-        steps = [
-            {"train_size": start + 10 * i, "test_accuracy": iteration["accuracy"]}
-            for i, iteration in enumerate(run["iterations"])
-        ]
         copies = f" ×{run['copies']}" if "copies" in run else ""
-        label = f"paper{copies} {run['method']} seed {run['seed']}"
-        yield label, {"steps": steps, "status": "complete"}
+        yield f"paper{copies} {run['method']} seed {run['seed']}", paper_trial(run)
 
 
 def falls(trial: dict) -> tuple[int, float]:
