@@ -55,6 +55,10 @@ def _tally(pairs: Sequence[tuple[float, float]]) -> str:
 
 def rows(per_method: dict[str, dict[int, float]], threshold: float, k: int = 3) -> list[str]:
     """Markdown rows for one threshold: the six-run quartiles, then the k-of-6 medians."""
+    missing = [name for name in (FIRST, SECOND) if name not in per_method]
+    if missing:
+        raise SystemExit(f"runs: expected runs of {FIRST!r} and {SECOND!r}, none of {missing} "
+                         f"found (methods present: {sorted(per_method)})")  # fmt: skip
     first, second = per_method[FIRST], per_method[SECOND]
     seeds = sorted(first.keys() & second.keys())
     subsets = list(itertools.combinations(seeds, k))
@@ -90,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.runs.is_file():
         raise SystemExit(f"runs: expected a paper-runs JSON file, got {args.runs} (no such file)")
+    bad = [t for t in args.thresholds if not 0.0 < t <= 1.0]
+    if bad:
+        raise SystemExit(f"--thresholds: expected accuracies in (0, 1] (0.9 for 90%), got {bad}")
     print("| threshold | method | mark per seed (sorted by seed) | 6 runs: 25/50/75 "
           "| 3 of 6: range of medians |")  # fmt: skip
     print("|---|---|---|---|---|")

@@ -53,6 +53,15 @@ def test_main_prints_both_thresholds_and_rejects_a_missing_file(runs, tmp_path, 
     assert out.count("| 90% |") == 3 and out.count("| 95% |") == 3
     with pytest.raises(SystemExit, match="no such file"):
         check.main([str(tmp_path / "missing.json")])
+    with pytest.raises(SystemExit, match=r"--thresholds: expected .* got \[90.0\]"):
+        check.main([str(runs), "--thresholds", "90"])
+
+
+def test_runs_without_both_methods_are_refused(tmp_path):
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps({"source": "test", "runs": [_run("batchbald", 1, 10)]}))
+    with pytest.raises(SystemExit, match=r"none of \['bald'\] found"):
+        check.main([str(path)])
 
 
 def test_the_papers_runs_give_the_published_quartiles():
