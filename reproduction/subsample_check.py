@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exact_tests import mann_whitney_greater
+from trial_count_check import tally
 
 from batchbald.errors import DataError
 from batchbald.experiments.report import MethodSummary, accuracy_at, summarise, threshold_mark
@@ -138,10 +139,7 @@ def _marks(trials: list[TrialResult], threshold: float) -> dict[str, dict[int, f
 
 def _paired(first: dict[int, float], second: dict[int, float]) -> str:
     """'before / tied / after of n' over the trial indices both methods finished."""
-    shared = sorted(first.keys() & second.keys())
-    before = sum(first[i] < second[i] for i in shared)
-    tied = sum(first[i] == second[i] for i in shared)
-    return f"{before} / {tied} / {len(shared) - before - tied} of {len(shared)}"
+    return tally([(first[i], second[i]) for i in sorted(first.keys() & second.keys())])
 
 
 def per_trial(full: list[TrialResult], sub: list[TrialResult]) -> list[str]:

@@ -47,7 +47,8 @@ def _fmt(value: float) -> str:
     return ">300" if math.isinf(value) else f"{value:.0f}"
 
 
-def _tally(pairs: Sequence[tuple[float, float]]) -> str:
+def tally(pairs: Sequence[tuple[float, float]]) -> str:
+    """'below / equal / above of n': how often the first value of a pair is below the second."""
     below = sum(a < b for a, b in pairs)
     equal = sum(a == b for a, b in pairs)
     return f"{below} / {equal} / {len(pairs) - below - equal} of {len(pairs)}"
@@ -80,7 +81,7 @@ def rows(per_method: dict[str, dict[int, float]], threshold: float, k: int = 3) 
         )
     lines.append(
         f"| {threshold:.0%} | {FIRST} median below / equal / above {SECOND}'s | | "
-        f"| same seeds: {_tally(paired)}; independent seeds: {_tally(independent)} |"
+        f"| same seeds: {tally(paired)}; independent seeds: {tally(independent)} |"
     )
     return lines
 
