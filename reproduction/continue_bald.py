@@ -44,8 +44,7 @@ from batchbald.experiments.components import make_trial_split, prepare_data
 from batchbald.experiments.config import load_config
 from batchbald.experiments.learner import BayesianLearner, build_learner
 from batchbald.experiments.results import atomic_write_json, read_json
-from batchbald.loop import ActiveLearningLoop, LoopGenerators, LoopSettings
-from batchbald.oracle import DatasetOracle
+from batchbald.loop import ActiveLearningLoop, DatasetOracle, LoopGenerators, LoopSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_RUNS = ROOT / "reproduction" / "checks" / "paper_mnist_b10_runs.json"

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from batchbald.data import CANNOT_LABEL, ImageData
+from batchbald.data import NO_CLASS, ImageData
 from batchbald.errors import InvalidInputError
 
 
@@ -49,7 +49,7 @@ def test_subset_carries_metadata() -> None:
 
 
 def test_oracle_view_uses_answers_and_drops_unlabellable() -> None:
-    data = dataclasses.replace(small(), oracle_labels=torch.tensor([2, CANNOT_LABEL, 2, 0, 1]))
+    data = dataclasses.replace(small(), oracle_labels=torch.tensor([2, NO_CLASS, 2, 0, 1]))
     view = data.oracle_view(torch.tensor([1, 0, 3]))
     assert view.labels.tolist() == [2, 0] and view.source_index.tolist() == [0, 3]
     assert torch.equal(view.inputs, data.inputs[[0, 3]])

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from batchbald.data import (
-    CANNOT_LABEL,
+    NO_CLASS,
     ImageData,
     concatenate,
     noisy_oracle,
@@ -34,7 +34,7 @@ def test_rows_are_appended_and_marked() -> None:
     # f = 0.1 of the result: M = round(0.1 · 90 / 0.9) = 10.
     assert len(mixed) == 100 and mixed.num_classes == 3 and mixed.class_names == ("a", "b", "c")
     assert not mixed.is_ood[:90].any() and mixed.is_ood[90:].all()
-    assert (mixed.labels[90:] == CANNOT_LABEL).all() and (mixed.oracle_labels[90:] == -1).all()
+    assert (mixed.labels[90:] == NO_CLASS).all() and (mixed.oracle_labels[90:] == -1).all()
     assert torch.equal(mixed.labels[:90], in_dist().labels)
     # source_index of OOD rows indexes the OOD dataset, whose row r holds the value r.
     rows = mixed.source_index[90:]
@@ -73,7 +73,7 @@ def test_composes_with_repetition_and_label_noise() -> None:
     rep = repeated(mixed, 2, generator=gen())
     assert rep.is_ood.tolist() == [False] * 30 + [True] * 10 + [False] * 30 + [True] * 10
     noisy = noisy_oracle(rep, rate=1.0, generator=gen())
-    assert (noisy.oracle_labels[rep.is_ood] == CANNOT_LABEL).all()  # stays unlabellable
+    assert (noisy.oracle_labels[rep.is_ood] == NO_CLASS).all()  # stays unlabellable
     assert (noisy.oracle_labels[~rep.is_ood] != rep.labels[~rep.is_ood]).all()
 
 

@@ -12,7 +12,7 @@ from torch import nn
 from batchbald.data import ImageData
 from batchbald.errors import InvalidInputError
 from batchbald.models import BayesianModule, predict_log_probs
-from batchbald.training import TrainingConfig, evaluate, predictive_log_probs, self_distill
+from batchbald.training import TrainingConfig, evaluate, marginal_log_probs, self_distill
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -55,7 +55,7 @@ def test_zero_samples_means_dropout_off(tiny_mlp):
     inputs = torch.randn(5, 4, generator=_gen(1))
     with torch.no_grad():
         expected = F.log_softmax(model.out(F.relu(model.hidden(inputs))), dim=1).double()
-    torch.testing.assert_close(predictive_log_probs(model, inputs, 0), expected)
+    torch.testing.assert_close(marginal_log_probs(model, inputs, 0), expected)
 
 
 def test_evaluate_rejects_bad_input(tiny_mlp):
@@ -67,7 +67,7 @@ def test_evaluate_rejects_bad_input(tiny_mlp):
 
 
 def _kl(teacher_N_C: torch.Tensor, student: BayesianModule, inputs: torch.Tensor) -> float:
-    student_N_C = predictive_log_probs(student, inputs, 0)
+    student_N_C = marginal_log_probs(student, inputs, 0)
     return float((teacher_N_C.exp() * (teacher_N_C - student_N_C)).sum(1).mean())
 
 
@@ -75,7 +75,7 @@ def test_self_distill_moves_student_towards_teacher(tiny_mlp):
     teacher, student = tiny_mlp(0), tiny_mlp(1)
     inputs = torch.randn(200, 4, generator=_gen(2)) * 2
     teacher_before = [p.clone() for p in teacher.parameters()]
-    targets = predictive_log_probs(teacher, inputs, 8, generator=_gen(3))
+    targets = marginal_log_probs(teacher, inputs, 8, generator=_gen(3))
     before = _kl(targets, student, inputs)
     config = TrainingConfig(batch_size=16, epoch_size=400, lr=1e-2)
     trained = self_distill(teacher, student, inputs, config, 4, k=8, generator=_gen(3))

@@ -27,11 +27,13 @@ def _top_k_of(score_fn: Callable[[Any], torch.Tensor]) -> Callable[..., Acquisit
 
 
 def _random(
-    log_probs_N_K_C: Any, batch_size: int, *, generator: torch.Generator | None = None
+    pool: int | Any, batch_size: int, *, generator: torch.Generator | None = None
 ) -> AcquisitionResult:
-    """Uniformly random batch; the log-probabilities only give the pool size."""
-    log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
-    return random_batch(log_probs.shape[0], batch_size, generator=generator)
+    """Uniformly random batch of a pool of ``pool`` points (the loop passes N, an int, for
+    ``needs_predictions=False``); given ``[N, K, C]`` log-probabilities, only N is read."""
+    if not isinstance(pool, int) or isinstance(pool, bool):
+        pool = check_log_probs(pool, warn_single_sample=False).shape[0]
+    return random_batch(pool, batch_size, generator=generator)
 
 
 register(

@@ -47,7 +47,7 @@ class Acquirer:
         needs_eval_model: True when the rule also needs ``eval_log_probs_N_K_C`` from an
             evaluation model (EvaluationBALD family); the loop then trains one.
         needs_predictions: False when the rule ignores the model's predictions (random): the
-            loop then skips scoring the pool and passes :func:`placeholder_log_probs`.
+            loop then skips scoring the pool and passes the pool size N (an int) instead.
         params: keyword hyperparameters passed to ``fn`` (e.g. ``num_samples``, ``coldness``).
     """
 

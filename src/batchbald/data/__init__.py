@@ -17,7 +17,7 @@ from batchbald.data.catalog import (
     get_dataset_spec,
     register_idx_dataset,
 )
-from batchbald.data.dataset import CANNOT_LABEL, ImageData
+from batchbald.data.dataset import NO_CLASS, ImageData
 from batchbald.data.download import Checksum
 from batchbald.data.flaws import class_imbalance, heteroscedastic_noise, long_tail_fractions
 from batchbald.data.idx import read_idx, write_idx
@@ -36,8 +36,8 @@ from batchbald.data.repeated import repeated, repeated_source_index
 from batchbald.data.split import ActiveLearningData
 
 __all__ = [
-    "CANNOT_LABEL",
     "FLAWS",
+    "NO_CLASS",
     "PAPER_MNIST_INITIAL_INDICES",
     "ActiveLearningData",
     "ArchiveSource",

@@ -16,11 +16,12 @@ import torch
 
 from batchbald.errors import InvalidInputError
 
-__all__ = ["CANNOT_LABEL", "ImageData"]
+__all__ = ["NO_CLASS", "ImageData"]
 
-#: The oracle answer (and label) of a point the oracle cannot label, e.g. an out-of-distribution
-#: image. Such a point leaves the pool when acquired but never enters the training set.
-CANNOT_LABEL = -1
+#: The label, and simulated oracle answer, of a point with no class in this label space (e.g. an
+#: out-of-distribution image). The loop's "cannot label" answer (``batchbald.loop.CANNOT_LABEL``)
+#: is this value: such a point leaves the pool when acquired but never enters the training set.
+NO_CLASS = -1
 
 
 @dataclass(frozen=True, repr=False)
@@ -30,7 +31,7 @@ class ImageData:
     Attributes:
         inputs: float32 ``[N, *input_shape]`` (``[N, 1, 28, 28]`` for the MNIST family),
             already normalised.
-        labels: int64 ``[N]``, the ground truth in ``[0, num_classes)``; ``CANNOT_LABEL`` (-1)
+        labels: int64 ``[N]``, the ground truth in ``[0, num_classes)``; ``NO_CLASS`` (-1)
             for points that have no class in this label space (out-of-distribution images).
         num_classes: C.
         class_names: optional names of the C classes (e.g. EMNIST's characters).
@@ -40,7 +41,7 @@ class ImageData:
         is_ood: bool ``[N]``, True for out-of-distribution contamination. Default all False.
         oracle_labels: int64 ``[N]``, what the (simulated) oracle answers when asked to label
             each index: ``labels`` unless a noisy oracle or OOD contamination changed it;
-            ``CANNOT_LABEL`` means "cannot label". Default ``labels``.
+            ``NO_CLASS`` (the loop's ``CANNOT_LABEL``) means "cannot label". Default ``labels``.
         noise_std: float32 ``[N]``, the standard deviation of the Gaussian input noise added to
             each row so far (after normalisation; independent sources add in quadrature).
             Default zeros.
@@ -115,9 +116,9 @@ class ImageData:
     def oracle_view(self, indices: Sequence[int] | torch.Tensor | Any) -> ImageData:
         """The training data the oracle's answers give for ``indices``.
 
-        Rows whose oracle answer is ``CANNOT_LABEL`` are dropped; ``labels`` of the result are
-        the oracle's answers (possibly wrong), which is what a model trained on the acquired
-        points sees.
+        Rows whose oracle answer is ``NO_CLASS`` ("cannot label") are dropped; ``labels`` of the
+        result are the oracle's answers (possibly wrong), which is what a model trained on the
+        acquired points sees.
 
         >>> data = ImageData(torch.zeros(3, 1, 2, 2), torch.tensor([0, 1, 1]), 2,
         ...                  oracle_labels=torch.tensor([1, -1, 1]))
@@ -126,7 +127,7 @@ class ImageData:
         ([1, 1], [0, 2])
         """
         chosen = self.subset(indices)
-        keep = chosen.oracle_labels != CANNOT_LABEL
+        keep = chosen.oracle_labels != NO_CLASS
         kept = chosen.subset(torch.nonzero(keep).flatten())
         return replace(kept, labels=kept.oracle_labels)
 

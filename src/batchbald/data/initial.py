@@ -39,7 +39,7 @@ def balanced_initial_indices(
     """``per_class`` random dataset indices of every class (class 0's first).
 
     Args:
-        labels: int64 ``[N]``; negative labels (OOD, CANNOT_LABEL) are never picked.
+        labels: int64 ``[N]``; negative labels (OOD, NO_CLASS) are never picked.
         per_class: points per class, ≥ 0.
         generator: chooses the points.
         exclude: dataset indices that must not be picked.

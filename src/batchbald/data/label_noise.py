@@ -45,7 +45,7 @@ def noisy_labels(
     noise, ``T[c, c'] = P(answer c' | true c)``, rows summing to 1).
 
     Args:
-        labels: int64 ``[N]`` in ``[0, C)``; negative entries (CANNOT_LABEL) pass through.
+        labels: int64 ``[N]`` in ``[0, C)``; negative entries (NO_CLASS) pass through.
         num_classes: C ≥ 2.
         rate: symmetric flip probability in [0, 1].
         transition_matrix: ``[C, C]`` row-stochastic matrix (tensor, array or nested lists).

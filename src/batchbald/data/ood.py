@@ -2,10 +2,10 @@
 
 What the oracle answers for an OOD image is a choice (``ood_label``):
 
-- ``CANNOT_LABEL`` (-1, the default): the annotator says "this is none of the classes". The
-  acquired point leaves the pool and costs budget, but is *not* trained on
-  (:meth:`ImageData.oracle_view` drops it). This is the realistic case the report studies:
-  acquisitions wasted on junk.
+- ``NO_CLASS`` (-1, the default; the loop's ``CANNOT_LABEL`` answer): the annotator says "this
+  is none of the classes". The acquired point leaves the pool and costs budget, but is *not*
+  trained on (:meth:`ImageData.oracle_view` drops it). This is the realistic case the report
+  studies: acquisitions wasted on junk.
 - a class index k: every OOD image is labelled k (e.g. a dedicated "other" class, or a
   systematic mislabelling);
 - ``"random"``: a uniformly random class, fixed per index (an annotator forced to choose).
@@ -22,7 +22,7 @@ from typing import Literal
 import torch
 
 from batchbald.data._checks import check_generator, check_int, check_real
-from batchbald.data.dataset import CANNOT_LABEL, ImageData
+from batchbald.data.dataset import NO_CLASS, ImageData
 from batchbald.errors import InvalidInputError
 
 __all__ = ["concatenate", "ood_contamination"]
@@ -34,7 +34,7 @@ def ood_contamination(
     *,
     fraction: float | None = None,
     count: int | None = None,
-    ood_label: int | Literal["random"] = CANNOT_LABEL,
+    ood_label: int | Literal["random"] = NO_CLASS,
     generator: torch.Generator | None,
 ) -> ImageData:
     """Append randomly chosen rows of ``ood`` to ``data`` (after its rows, so existing
@@ -108,7 +108,7 @@ def _answers(
             f"ood_label must be CANNOT_LABEL (-1), a class in [0, {num_classes}) or 'random'; "
             f"got {ood_label!r}"
         )
-    if not CANNOT_LABEL <= ood_label < num_classes:
+    if not NO_CLASS <= ood_label < num_classes:
         raise InvalidInputError(
             f"ood_label must be CANNOT_LABEL (-1), a class in [0, {num_classes}) or 'random'; "
             f"got {ood_label}"

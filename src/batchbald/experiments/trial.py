@@ -21,8 +21,13 @@ from batchbald.errors import BatchBALDError, ConfigError
 from batchbald.experiments.components import make_trial_split, prepare_data
 from batchbald.experiments.config import ExperimentConfig, config_from_dict
 from batchbald.experiments.results import FORMAT, PHASES, atomic_write_json, read_json, trial_path
-from batchbald.loop import ActiveLearningLoop, LoopGenerators, LoopSettings, StepRecord
-from batchbald.oracle import DatasetOracle
+from batchbald.loop import (
+    ActiveLearningLoop,
+    DatasetOracle,
+    LoopGenerators,
+    LoopSettings,
+    StepRecord,
+)
 
 __all__ = ["TrialBusyError", "TrialSpec", "build_trial_loop", "run_trial", "trial_lock"]
 

@@ -14,7 +14,7 @@ from batchbald.models.dropout import _ConsistentDropout
 __all__ = ["BayesianModule", "mc_dropout_disabled", "prepared_masks"]
 
 
-def check_num_samples(k: object, name: str = "k") -> int:
+def check_k(k: object, name: str = "k") -> int:
     """Validate a number of MC samples K ≥ 1 and return it as an int."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InvalidInputError(f"{name} (MC dropout samples) must be an int ≥ 1; got {k!r}")
@@ -66,7 +66,7 @@ class BayesianModule(nn.Module):
         Returns:
             ``log_probs_B_K_C``, the dtype and device of ``inputs``.
         """
-        k = check_num_samples(k)
+        k = check_k(k)
         hidden = self.deterministic(inputs)
         batch = hidden.shape[0]
         # [B, ...] -> [B·K, ...]: each input repeated K times, sample index fastest.
@@ -91,7 +91,7 @@ class BayesianModule(nn.Module):
 
     def prepare_masks(self, k: int, *, generator: torch.Generator | None = None) -> None:
         """Fix K consistent masks in every dropout layer (one seed per layer from ``generator``)."""
-        k = check_num_samples(k)
+        k = check_k(k)
         for layer in self.dropout_layers():
             layer.prepare_masks(k, generator=generator)
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from batchbald.errors import InvalidInputError
-from batchbald.models.base import BayesianModule, check_num_samples
+from batchbald.models.base import BayesianModule, check_k
 from batchbald.models.dropout import (
     ConsistentMCDropout,
     ConsistentMCDropout2d,
@@ -101,7 +101,7 @@ class MNISTBayesianCNN(_PaperCNN):
 
     def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
         """Exact fast ``log_probs_B_K_C`` (eval mode, prepared masks); see :mod:`.fast`."""
-        k = check_num_samples(k)
+        k = check_k(k)
         _check_inputs(inputs, type(self).__name__)
         if not self._fast_path_applies():
             return super().scoring_log_probs(inputs, k)
@@ -160,7 +160,7 @@ class EMNISTBayesianCNN(_PaperCNN):
 
     def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
         """Exact faster ``log_probs_B_K_C``: conv1 once, conv2 by channel recombination."""
-        k = check_num_samples(k)
+        k = check_k(k)
         _check_inputs(inputs, type(self).__name__)
         if not self._fast_path_applies():
             return super().scoring_log_probs(inputs, k)

@@ -38,7 +38,7 @@ class _ConsistentDropout(nn.Module):
             raise InvalidInputError(f"dropout probability p must be in [0, 1); got {p!r}")
         self.p = float(p)
         self.enabled = True
-        self._num_samples: int | None = None
+        self._k: int | None = None
         self._seed: int | None = None
         self._masks: torch.Tensor | None = None
 
@@ -58,28 +58,28 @@ class _ConsistentDropout(nn.Module):
         """
         device = generator.device if generator is not None else "cpu"
         seed = torch.randint(_SEED_BOUND, (1,), generator=generator, device=device)
-        self._num_samples, self._seed, self._masks = int(k), int(seed.item()), None
+        self._k, self._seed, self._masks = int(k), int(seed.item()), None
 
     def reset_masks(self) -> None:
         """Forget the consistent masks; the next eval-mode use needs :meth:`prepare_masks`."""
-        self._num_samples, self._seed, self._masks = None, None, None
+        self._k, self._seed, self._masks = None, None, None
 
     @property
     def prepared_samples(self) -> int | None:
         """K of the prepared masks, or None when no masks are prepared."""
-        return self._num_samples
+        return self._k
 
     def consistent_masks(
         self, feature_shape: tuple[int, ...], *, dtype: torch.dtype, device: torch.device
     ) -> torch.Tensor:
         """The K prepared masks ``[K, *mask_shape(feature_shape)]`` in ``dtype`` on ``device``."""
-        if self._num_samples is None or self._seed is None:
+        if self._k is None or self._seed is None:
             raise InvalidInputError(
                 f"{type(self).__name__} is in eval mode but has no consistent masks; call "
                 "model.prepare_masks(k, generator=...) first (predict_log_probs does this), "
                 "or use model.train() for per-example masks"
             )
-        shape = (self._num_samples, *self.mask_shape(tuple(feature_shape)))
+        shape = (self._k, *self.mask_shape(tuple(feature_shape)))
         if self._masks is None:
             # A private CPU generator keeps the masks identical on every device.
             private = torch.Generator().manual_seed(self._seed)
@@ -110,9 +110,9 @@ class _ConsistentDropout(nn.Module):
             source = generator.device if generator is not None else x.device
             mask = self._draw(shape, generator=generator, device=source)
             return x * mask.to(device=x.device, dtype=x.dtype)
-        if self._num_samples is not None and self._num_samples != k:
+        if self._k is not None and self._k != k:
             raise InvalidInputError(
-                f"{type(self).__name__} masks were prepared for k = {self._num_samples}; "
+                f"{type(self).__name__} masks were prepared for k = {self._k}; "
                 f"got k = {k}. Call prepare_masks(k) again"
             )
         masks_K = self.consistent_masks(feature_shape, dtype=x.dtype, device=x.device)

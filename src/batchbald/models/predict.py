@@ -9,7 +9,7 @@ import torch
 from batchbald.errors import InvalidInputError
 from batchbald.models.base import (
     BayesianModule,
-    check_num_samples,
+    check_k,
     mc_dropout_disabled,
     prepared_masks,
 )
@@ -55,7 +55,7 @@ def predict_log_probs(
     Raises:
         InvalidInputError: bad ``model``, ``inputs``, ``k`` or ``batch_size``.
     """
-    k = check_num_samples(k)
+    k = check_k(k)
     _check_model(model)
     with prepared_masks(model, k, generator=generator):
         return _stream(

@@ -6,7 +6,7 @@ separate ``generator`` to :func:`train_model` for shuffles and dropout masks.
 
 from batchbald.training.config import EARLY_STOPPING_METRICS, TrainingConfig
 from batchbald.training.distill import self_distill
-from batchbald.training.evaluate import Evaluation, evaluate, predictive_log_probs
+from batchbald.training.evaluate import Evaluation, evaluate, marginal_log_probs
 from batchbald.training.train import EpochRecord, TrainingResult, train_model
 
 __all__ = [
@@ -16,7 +16,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingResult",
     "evaluate",
-    "predictive_log_probs",
+    "marginal_log_probs",
     "self_distill",
     "train_model",
 ]

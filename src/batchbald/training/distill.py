@@ -9,7 +9,7 @@ from batchbald.errors import InvalidInputError
 from batchbald.models import BayesianModule
 from batchbald.training._epochs import PermutationStream, run_epoch
 from batchbald.training.config import TrainingConfig
-from batchbald.training.evaluate import predictive_log_probs
+from batchbald.training.evaluate import marginal_log_probs
 from batchbald.training.train import check_model
 
 __all__ = ["self_distill"]
@@ -55,7 +55,7 @@ def self_distill(
     device = torch.device(config.device)
     teacher.to(device)
     # [N, C] log p̄(y|x), computed once; float32 for the student's loss.
-    targets_N_C = predictive_log_probs(teacher, inputs, k, generator=generator).float()
+    targets_N_C = marginal_log_probs(teacher, inputs, k, generator=generator).float()
     student.to(device)
     optimizer = torch.optim.Adam(
         student.parameters(), lr=config.lr, weight_decay=config.weight_decay

@@ -11,7 +11,7 @@ from batchbald.data import ImageData
 from batchbald.errors import InvalidInputError
 from batchbald.models import BayesianModule, predict_deterministic, predict_log_probs
 
-__all__ = ["Evaluation", "evaluate", "predictive_log_probs"]
+__all__ = ["Evaluation", "evaluate", "marginal_log_probs"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Evaluation:
     nll: float
 
 
-def predictive_log_probs(
+def marginal_log_probs(
     model: BayesianModule,
     inputs: torch.Tensor,
     k: int,
@@ -35,10 +35,19 @@ def predictive_log_probs(
     batch_size: int | None = None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """``log p(y | x)`` of the MC-averaged predictive, ``float64 [N, C]``.
+    """``log p(y | x)`` of the MC-averaged predictive of ``model``, ``float64 [N, C]``.
 
-    Averages probabilities over K consistent dropout samples (log-mean-exp of the log-probs);
-    ``k = 0`` means dropout off (the deterministic network).
+    Averages probabilities over K consistent dropout samples (log-mean-exp of the log-probs),
+    i.e. marginalises the posterior samples out; ``k = 0`` means dropout off (the deterministic
+    network). :func:`batchbald.acquisition.predictive_log_probs` does the same from
+    log-probabilities ``[N, K, C]`` already computed.
+
+    Args:
+        model: a trained :class:`BayesianModule` (its train/eval mode is restored after).
+        inputs: ``[N, ...]`` inputs.
+        k: MC dropout samples K ≥ 1, or 0 for dropout off.
+        batch_size: inputs per chunk (memory only).
+        generator: source of the K consistent masks.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise InvalidInputError(f"k must be an int ≥ 0 (0 = dropout off); got {k!r}")
@@ -48,8 +57,8 @@ def predictive_log_probs(
         log_probs_N_K_C = predict_log_probs(
             model, inputs, k, batch_size=batch_size, generator=generator
         )
-    num_samples = log_probs_N_K_C.shape[1]
-    return torch.logsumexp(log_probs_N_K_C.double(), dim=1) - math.log(num_samples)
+    num_posterior_samples = log_probs_N_K_C.shape[1]
+    return torch.logsumexp(log_probs_N_K_C.double(), dim=1) - math.log(num_posterior_samples)
 
 
 def evaluate(
@@ -74,7 +83,7 @@ def evaluate(
     """
     if len(data) == 0:
         raise InvalidInputError("data must hold at least one labelled point; got an empty set")
-    log_probs_N_C = predictive_log_probs(
+    log_probs_N_C = marginal_log_probs(
         model, data.inputs, k, batch_size=batch_size, generator=generator
     )
     labels_N = data.labels.to(log_probs_N_C.device)

@@ -1,47 +1,48 @@
 """The active-learning loop: train → evaluate → score the pool → acquire → ask the oracle.
 
-The loop knows nothing about MNIST or CNNs: a :class:`Learner` trains, evaluates and scores;
-an acquirer from the registry picks pool positions; an oracle
-(:class:`~batchbald.oracle.Oracle`) answers labels; :class:`~batchbald.data.ActiveLearningData`
-tracks the split. All randomness comes from :class:`LoopGenerators`, one generator per consumer,
-whose states are part of :meth:`ActiveLearningLoop.state_dict`, so a loop restored from a saved
-state continues exactly as the uninterrupted loop would have.
+The loop knows nothing about MNIST or CNNs: a :class:`~batchbald.loop.Learner` trains,
+evaluates and scores; an acquirer from the registry picks pool positions; an oracle
+(:class:`~batchbald.loop.Oracle`) answers labels; :class:`~batchbald.data.ActiveLearningData`
+tracks the split. All randomness comes from :class:`~batchbald.loop.LoopGenerators`, one
+generator per consumer, whose states are part of :meth:`ActiveLearningLoop.state_dict`, so a
+loop restored from a saved state continues exactly as the uninterrupted loop would have.
 
-The loop's value types (:class:`LoopSettings`, :class:`StepRecord`, :class:`Fitted`) and the
-:class:`Learner` protocol are in :mod:`batchbald.loop_types`, the generators in
-:mod:`batchbald.loop_generators`; all are re-exported here.
+Acquirers are called as ``acquirer(predictions, batch_size, generator=...,
+eval_log_probs_N_K_C=...)``. ``predictions`` are the pool's log-probabilities ``[N, K, C]``;
+for an acquirer with ``needs_predictions=False`` (``random``), which ignores the model, the
+pool is not scored and ``predictions`` is the pool size N, an ``int``.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from batchbald.acquisition import Acquirer
-from batchbald.acquisition.registry import placeholder_log_probs
-from batchbald.data import CANNOT_LABEL, ActiveLearningData, ImageData
+from batchbald.data import ActiveLearningData
 from batchbald.errors import BatchBALDWarning, InvalidInputError
-from batchbald.loop_generators import LoopGenerators, derive_seed
-from batchbald.loop_types import Fitted, Learner, LoopSettings, StepRecord
-from batchbald.oracle import Oracle, check_labels
+from batchbald.loop.oracle import CANNOT_LABEL, check_labels
+from batchbald.loop.records import StepRecord
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from batchbald.acquisition import Acquirer
+    from batchbald.data import ImageData
+    from batchbald.loop.generators import LoopGenerators
+    from batchbald.loop.learner import Fitted, Learner
+    from batchbald.loop.oracle import Oracle
+    from batchbald.loop.settings import LoopSettings
+
+__all__ = ["ActiveLearningLoop"]
+
+#: The answer slot of a point the oracle has not been asked about yet.
 _UNASKED = -2
-
-__all__ = [
-    "ActiveLearningLoop",
-    "Fitted",
-    "Learner",
-    "LoopGenerators",
-    "LoopSettings",
-    "StepRecord",
-    "derive_seed",
-]
 
 
 class ActiveLearningLoop:
@@ -51,11 +52,11 @@ class ActiveLearningLoop:
         data: the training data (pool, labelled and validation points all index into it).
         test: the test set.
         split: the labelled/pool/validation split (updated in place as points are acquired).
-        learner: trains, evaluates and scores (:class:`Learner`).
+        learner: trains, evaluates and scores (:class:`~batchbald.loop.Learner`).
         acquirer: from :func:`batchbald.acquisition.get_acquirer`.
-        oracle: answers labels for dataset indices; asked for the initial set at construction.
+        oracle: answers labels for dataset indices; asked for the initial set at the first step.
         settings: batch size, k and the stopping rule.
-        generators: one per consumer (:class:`LoopGenerators`).
+        generators: one per consumer (:class:`~batchbald.loop.LoopGenerators`).
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class ActiveLearningLoop:
 
     @property
     def num_acquired(self) -> int:
+        """Points acquired so far (the initial labelled set excluded)."""
         return len(self.split.labelled_indices) - self.initial_size
 
     def training_data(self) -> ImageData:
@@ -137,7 +139,11 @@ class ActiveLearningLoop:
             fitted = self.learner.fit(train, validation, self.generators)
         with _timed(timings, "evaluation"):
             accuracy, nll = self.learner.evaluate(fitted.model, self.test, self.generators)
-        stop_reason = self._stop_reason(accuracy)
+        stop_reason = self.settings.stop_reason(
+            accuracy=accuracy,
+            num_acquired=self.num_acquired,
+            pool_size=len(self.split.pool_indices),
+        )
         acquired: dict[str, list] = {"indices": [], "scores": [], "labels": []}
         if stop_reason is None:
             acquired = self._acquire(fitted, train, timings)
@@ -155,41 +161,19 @@ class ActiveLearningLoop:
             stop_reason=stop_reason,
         )
 
-    def _stop_reason(self, accuracy: float) -> str | None:
-        target = self.settings.target_accuracy
-        if target is not None and accuracy >= target:
-            return "target_accuracy"
-        if self.num_acquired >= self.settings.label_budget:
-            return "label_budget"
-        if not len(self.split.pool_indices):
-            return "pool_exhausted"
-        return None
-
     def _acquire(self, fitted: Fitted, train: ImageData, timings: dict[str, float]) -> dict:
         pool = torch.as_tensor(self.split.pool_indices, dtype=torch.long)
         pool_inputs = self.data.inputs[pool]
-        k = self.settings.k
-        if self.acquirer.needs_predictions:
-            with _timed(timings, "scoring"):
-                log_probs = self.learner.predict(fitted.model, pool_inputs, k, self.generators)
-        else:  # e.g. random: scoring the pool would only cost time
-            log_probs = placeholder_log_probs(len(pool))
-            timings["scoring"] = 0.0
+        predictions = self._pool_predictions(fitted, pool_inputs, timings)
         eval_log_probs = None
         if self.acquirer.needs_eval_model:
-            with _timed(timings, "distillation"):
-                inputs = torch.cat([train.inputs, pool_inputs])
-                student = self.learner.distill(
-                    fitted.model, inputs, max(fitted.best_epoch, 1), self.generators
-                )
-            with _timed(timings, "scoring"):
-                eval_log_probs = self.learner.predict(student, pool_inputs, k, self.generators)
+            eval_log_probs = self._eval_predictions(fitted, train, pool_inputs, timings)
         batch_size = min(
             self.settings.batch_size, self.settings.label_budget - self.num_acquired, len(pool)
         )
         with _timed(timings, "acquisition"):
             result = self.acquirer(
-                log_probs,
+                predictions,
                 batch_size,
                 generator=self.generators.acquisition,
                 eval_log_probs_N_K_C=eval_log_probs,
@@ -201,6 +185,27 @@ class ActiveLearningLoop:
             "scores": [float(score) for score in result.scores],
             "labels": labels.tolist(),
         }
+
+    def _pool_predictions(
+        self, fitted: Fitted, pool_inputs: torch.Tensor, timings: dict[str, float]
+    ) -> torch.Tensor | int:
+        """``[N, K, C]`` log-probabilities, or N where the acquirer ignores predictions."""
+        if not self.acquirer.needs_predictions:  # e.g. random: scoring would only cost time
+            timings["scoring"] = 0.0
+            return len(pool_inputs)
+        with _timed(timings, "scoring"):
+            return self.learner.predict(fitted.model, pool_inputs, self.settings.k, self.generators)
+
+    def _eval_predictions(
+        self, fitted: Fitted, train: ImageData, pool_inputs: torch.Tensor, timings: dict[str, float]
+    ) -> torch.Tensor:
+        """``[N, K, C]`` of an evaluation model self-distilled on the labelled points and pool."""
+        with _timed(timings, "distillation"):
+            inputs = torch.cat([train.inputs, pool_inputs])
+            epochs = max(fitted.best_epoch, 1)
+            student = self.learner.distill(fitted.model, inputs, epochs, self.generators)
+        with _timed(timings, "scoring"):
+            return self.learner.predict(student, pool_inputs, self.settings.k, self.generators)
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue: split, oracle answers, generators, records."""

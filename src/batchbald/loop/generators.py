@@ -2,7 +2,6 @@
 
 The states of all generators are part of :meth:`batchbald.loop.ActiveLearningLoop.state_dict`,
 so a loop restored from a saved state continues exactly as the uninterrupted loop would have.
-Re-exported by :mod:`batchbald.loop`.
 """
 
 from __future__ import annotations

@@ -10,11 +10,18 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from batchbald.acquisition import Acquirer, get_acquirer
-from batchbald.data import ActiveLearningData, ImageData
+from batchbald.acquisition import Acquirer, get_acquirer, random_batch
+from batchbald.data import NO_CLASS, ActiveLearningData, ImageData
 from batchbald.errors import InvalidInputError, JointMutualInformationSaturationWarning
-from batchbald.loop import ActiveLearningLoop, Fitted, LoopGenerators, LoopSettings
-from batchbald.oracle import CallbackOracle, DatasetOracle
+from batchbald.loop import (
+    CANNOT_LABEL,
+    ActiveLearningLoop,
+    CallbackOracle,
+    DatasetOracle,
+    Fitted,
+    LoopGenerators,
+    LoopSettings,
+)
 
 
 # A fast stand-in learner: nearest class means whose K "posterior samples" jitter the means
@@ -184,6 +191,25 @@ def test_acquirers_that_ignore_predictions_skip_pool_scoring():
     pool_size = len(DATA) - 8
     assert pool_size not in predicted_sizes  # only test/validation evaluations ran
     assert all(record.timings["scoring"] == 0.0 for record in records if record.acquired["indices"])
+
+
+def test_acquirers_that_ignore_predictions_receive_the_pool_size():
+    received = []
+
+    def probe(pool, batch_size, *, generator=None):
+        received.append(pool)
+        return random_batch(pool, batch_size, generator=generator)
+
+    loop = make_loop("random", budget=6, batch_size=3)
+    loop.acquirer = Acquirer("probe", probe, "records its input", needs_predictions=False)
+    loop.run()
+    pool_size = len(DATA) - 8  # 4 labelled, 4 validation
+    assert received == [pool_size, pool_size - 3]  # plain ints, never placeholder tensors
+    assert all(type(pool) is int for pool in received)
+
+
+def test_cannot_label_is_the_data_layers_no_class():
+    assert CANNOT_LABEL == NO_CLASS == -1
 
 
 def test_unlabellable_points_leave_the_pool_but_not_train():

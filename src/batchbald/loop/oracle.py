@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-from batchbald.data.dataset import CANNOT_LABEL
+from batchbald.data.dataset import NO_CLASS
 from batchbald.data.label_noise import noisy_labels
 from batchbald.errors import InvalidInputError
 
@@ -24,6 +24,12 @@ __all__ = [
     "Oracle",
     "check_labels",
 ]
+
+#: The answer of an oracle that cannot label a point (e.g. an out-of-distribution image): the
+#: point leaves the pool when acquired but never enters the training set. It is the data
+#: layer's :data:`~batchbald.data.NO_CLASS`, so the simulated oracle (``ImageData.oracle_labels``,
+#: ``ood_contamination``) answers it for points with no class.
+CANNOT_LABEL: int = NO_CLASS
 
 
 @runtime_checkable

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from batchbald.errors import InvalidInputError
-from batchbald.oracle import CallbackOracle, DatasetOracle, NoisyOracle, Oracle
+from batchbald.loop import CallbackOracle, DatasetOracle, NoisyOracle, Oracle
 
 LABELS = torch.arange(1000) % 10
 

@@ -1,0 +1,137 @@
+"""``batchbald acquire``: pick a batch from log-probabilities saved by any framework."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from batchbald.commands.formatting import param, raw_formatter
+from batchbald.commands.log_probs_file import LOG_PROBS_LAYOUT, load_log_probs
+from batchbald.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from batchbald.acquisition import AcquisitionResult
+
+__all__ = ["acquire_command", "add_parser"]
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``acquire`` to the subparsers ``commands`` (its epilog lists the registry)."""
+    from batchbald.acquisition import available_acquirers
+
+    acquire = commands.add_parser(
+        "acquire",
+        help="pick a batch from saved log-probabilities (.npy / .pt)",
+        description="Select a batch of pool points with any registered acquisition function\n"
+        "from log-probabilities saved by any framework.\n\n" + LOG_PROBS_LAYOUT,
+        epilog="methods:\n" + _methods(),
+        formatter_class=raw_formatter,
+    )
+    acquire.set_defaults(handler=acquire_command)
+    acquire.add_argument(
+        "log_probs", metavar="LOG_PROBS", help="[N, K, C] log-probabilities (.npy or .pt)"
+    )
+    acquire.add_argument(
+        "--method",
+        required=True,
+        choices=available_acquirers(),
+        metavar="NAME",
+        help="acquisition function (listed below)",
+    )
+    acquire.add_argument("--batch-size", type=int, required=True, help="points to pick (b)")
+    acquire.add_argument("--seed", type=int, default=0, help="seed of the acquisition generator")
+    _add_inputs_and_output(acquire)
+
+
+def _methods() -> str:
+    from batchbald.acquisition import available_acquirers, get_acquirer
+
+    return "\n".join(
+        f"  {name:24s} {get_acquirer(name).description}"
+        + (" [needs --eval-log-probs]" if get_acquirer(name).needs_eval_model else "")
+        for name in available_acquirers()
+    )
+
+
+def _add_inputs_and_output(acquire: argparse.ArgumentParser) -> None:
+    acquire.add_argument(
+        "--param",
+        type=param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="acquirer hyperparameter, e.g. num_samples=10000 or coldness=1.0 (repeatable)",
+    )
+    acquire.add_argument(
+        "--eval-log-probs",
+        default=None,
+        metavar="FILE",
+        help="evaluation model's [N, K, C] log-probabilities, for methods that need them",
+    )
+    acquire.add_argument("--out", default=None, help="write the picks as JSON here")
+
+
+def acquire_command(args: argparse.Namespace) -> int:
+    """Select a batch from saved log-probabilities; print the picks, optionally write JSON."""
+    import torch
+
+    from batchbald.acquisition import get_acquirer
+
+    acquirer = get_acquirer(args.method, **dict(args.param))
+    log_probs = load_log_probs(args.log_probs)
+    eval_log_probs = _eval_log_probs(args, needed=acquirer.needs_eval_model)
+    generator = torch.Generator().manual_seed(args.seed)
+    result = acquirer(
+        log_probs, args.batch_size, generator=generator, eval_log_probs_N_K_C=eval_log_probs
+    )
+    shape = list(log_probs.shape)
+    _print_picks(args.method, result, shape)
+    if args.out:
+        _write_picks(args, dict(acquirer.params), result, shape)
+    return 0
+
+
+def _print_picks(method: str, result: AcquisitionResult, shape: list[int]) -> None:
+    print(
+        f"{method}: picked {len(result)} of {shape[0]} pool points (K = {shape[1]}, C = {shape[2]})"
+    )
+    print(f"{'rank':>4}  {'index':>8}  score")
+    for rank, (index, score) in enumerate(
+        zip(result.indices.tolist(), result.scores.tolist(), strict=True)
+    ):
+        print(f"{rank + 1:>4}  {index:>8}  {score:.6g}")
+
+
+def _write_picks(
+    args: argparse.Namespace, params: dict, result: AcquisitionResult, shape: list[int]
+) -> None:
+    payload = {
+        "method": args.method,
+        "params": params,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "log_probs": str(args.log_probs),
+        "shape": shape,
+        **result.to_dict(),
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def _eval_log_probs(args: argparse.Namespace, *, needed: bool) -> Any:
+    if args.eval_log_probs is None:
+        if needed:
+            raise InvalidInputError(
+                f"method {args.method!r} needs the evaluation model's log-probabilities: pass "
+                "--eval-log-probs FILE ([N, K, C], same pool)"
+            )
+        return None
+    if not needed:
+        raise InvalidInputError(
+            f"--eval-log-probs is only used by methods that need an evaluation model; "
+            f"{args.method!r} does not"
+        )
+    return load_log_probs(args.eval_log_probs, "--eval-log-probs")
