@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from batchbald.data.download import Checksum
 from batchbald.errors import InvalidInputError, UnknownNameError
@@ -76,6 +77,7 @@ class IdxDatasetSpec:
     archive: ArchiveSource | None = None
 
     def urls(self, file_name: str) -> tuple[str, ...]:
+        """The download addresses of ``file_name``, one per base URL, in order."""
         return tuple(base.rstrip("/") + "/" + file_name for base in self.base_urls)
 
 
@@ -87,16 +89,10 @@ def register_idx_dataset(
     name: str,
     *,
     files: Mapping[str, str] | None = None,
-    num_classes: int,
-    mean: float,
-    std: float,
-    base_urls: Sequence[str] = (),
     checksums: Mapping[str, str | Checksum] | None = None,
-    class_names: Sequence[str] = (),
-    transpose: bool = False,
     subdirs: Sequence[str] = (),
-    archive: ArchiveSource | None = None,
     replace: bool = False,
+    **fields: Any,
 ) -> IdxDatasetSpec:
     """Register a dataset in the four-file IDX layout so :func:`load_dataset` finds it.
 
@@ -105,15 +101,50 @@ def register_idx_dataset(
         files: role -> file name (see :class:`IdxDatasetSpec`); None means the MNIST names
             ``train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``,
             ``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz``.
-        num_classes, mean, std, base_urls, class_names, transpose, archive: see
-            :class:`IdxDatasetSpec`.
         checksums: file name -> ``"sha256:<hex>"``, ``"md5:<hex>"`` or a bare digest.
         subdirs: folders searched inside the data directory; default ``(name,)``.
         replace: allow overwriting an existing registration.
+        **fields: the other fields of :class:`IdxDatasetSpec`: ``num_classes`` (≥ 2), ``mean``
+            and ``std`` (> 0) are required; ``base_urls``, ``class_names``, ``transpose`` and
+            ``archive`` are optional.
 
     Returns:
         The registered spec.
     """
+    files = _checked_files(name, files, replace)
+    spec = IdxDatasetSpec(
+        name=name,
+        files=files,
+        checksums={key: Checksum.parse(value) for key, value in (checksums or {}).items()},
+        subdirs=tuple(subdirs) or (name,),
+        **_checked_fields(fields),
+    )
+    _REGISTRY[name] = spec
+    return spec
+
+
+def _checked_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    missing = [key for key in ("num_classes", "mean", "std") if key not in fields]
+    if missing:
+        raise InvalidInputError(
+            f"register_idx_dataset needs num_classes, mean and std; missing {missing}"
+        )
+    num_classes, std = int(fields["num_classes"]), fields["std"]
+    class_names = tuple(fields.get("class_names", ()))
+    if num_classes < 2 or not std > 0:
+        raise InvalidInputError(
+            f"num_classes must be ≥ 2 and std > 0; got num_classes={num_classes}, std={std}"
+        )
+    if class_names and len(class_names) != num_classes:
+        raise InvalidInputError(
+            f"class_names must have num_classes = {num_classes} entries; got {len(class_names)}"
+        )
+    converted = {"num_classes": num_classes, "mean": float(fields["mean"]), "std": float(std)}
+    converted |= {"base_urls": tuple(fields.get("base_urls", ())), "class_names": class_names}
+    return {**fields, **converted}
+
+
+def _checked_files(name: str, files: Mapping[str, str] | None, replace: bool) -> dict[str, str]:
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
         raise InvalidInputError(f"dataset name must use letters, digits, '_' or '-'; got {name!r}")
     if name in _REGISTRY and not replace:
@@ -128,29 +159,7 @@ def register_idx_dataset(
             f"files must map the roles {', '.join(_REQUIRED_ROLES)} (and optionally 'mapping') "
             f"to file names; missing {missing}, unknown {unknown}"
         )
-    if int(num_classes) < 2 or not std > 0:
-        raise InvalidInputError(
-            f"num_classes must be ≥ 2 and std > 0; got num_classes={num_classes}, std={std}"
-        )
-    if class_names and len(class_names) != num_classes:
-        raise InvalidInputError(
-            f"class_names must have num_classes = {num_classes} entries; got {len(class_names)}"
-        )
-    spec = IdxDatasetSpec(
-        name=name,
-        files=files,
-        num_classes=int(num_classes),
-        mean=float(mean),
-        std=float(std),
-        base_urls=tuple(base_urls),
-        checksums={key: Checksum.parse(value) for key, value in (checksums or {}).items()},
-        class_names=tuple(class_names),
-        transpose=transpose,
-        subdirs=tuple(subdirs) or (name,),
-        archive=archive,
-    )
-    _REGISTRY[name] = spec
-    return spec
+    return files
 
 
 def get_dataset_spec(name: str) -> IdxDatasetSpec:

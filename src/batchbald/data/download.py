@@ -58,6 +58,7 @@ class Checksum:
         return cls(algorithm, digest)
 
     def new_hash(self) -> Any:
+        """A fresh ``hashlib`` object of this checksum's algorithm."""
         return hashlib.new(self.algorithm)
 
     def __str__(self) -> str:

@@ -50,6 +50,21 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """
     path = Path(path)
     buffer = _read_bytes(path)
+    dtype, dims, header_size = _header(path, buffer)
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    found = len(buffer) - header_size
+    if found != expected:
+        problem = "truncated" if found < expected else "longer than its header says"
+        raise DataError(
+            f"{path} is {problem}: dimensions {dims} need {expected} data bytes after the "
+            f"{header_size}-byte header; found {found}"
+        )
+    array = np.frombuffer(buffer, dtype, offset=header_size).reshape(dims)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def _header(path: Path, buffer: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
+    """The data type, dimensions and header size an IDX file's header declares."""
     if len(buffer) < 4 or buffer[0] != 0 or buffer[1] != 0:
         raise DataError(
             f"{path} is not an IDX file: expected the magic bytes 0x00 0x00 TYPE NDIM; "
@@ -69,17 +84,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
             f"({header_size} header bytes, NDIM ≥ 1); found {len(buffer)} bytes in total"
         )
     dims = tuple(int(d) for d in np.frombuffer(buffer, ">u4", count=ndim, offset=4))
-    dtype = _IDX_TYPES[type_code]
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    found = len(buffer) - header_size
-    if found != expected:
-        problem = "truncated" if found < expected else "longer than its header says"
-        raise DataError(
-            f"{path} is {problem}: dimensions {dims} need {expected} data bytes after the "
-            f"{header_size}-byte header; found {found}"
-        )
-    array = np.frombuffer(buffer, dtype, offset=header_size).reshape(dims)
-    return array.astype(dtype.newbyteorder("="), copy=True)
+    return _IDX_TYPES[type_code], dims, header_size
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -129,7 +134,9 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Create ``path`` atomically: ``write`` fills a temporary file in the same folder, which is
+    """Create ``path`` atomically: readers see the old file or the new one, never a part.
+
+    ``write`` fills a temporary file in the same folder, which is
     flushed to disk and renamed onto ``path`` only if ``write`` returns; otherwise it is
     removed. A reader (or a crash) only ever sees the old or the new file. The file gets the
     permissions a plain ``open(path, "w")`` would give (0666 minus the umask), not the

@@ -61,25 +61,32 @@ def balanced_initial_indices(
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.numel() else 0
     num_classes = check_int(num_classes, "num_classes")
-    picks = []
-    for label in range(num_classes):
-        candidates = torch.nonzero((labels == label) & ~excluded).flatten()
-        if candidates.numel() < per_class:
-            raise InvalidInputError(
-                f"class {label} has {candidates.numel()} candidate points (after exclusions); "
-                f"balanced_initial_indices needs per_class = {per_class}"
-            )
-        picks.append(
-            candidates[torch.randperm(candidates.numel(), generator=generator)[:per_class]]
+    picks = [
+        _class_picks(
+            torch.nonzero((labels == label) & ~excluded).flatten(), label, per_class, generator
         )
+        for label in range(num_classes)
+    ]
     return torch.cat(picks) if picks else torch.zeros(0, dtype=torch.long)
+
+
+def _class_picks(
+    candidates: torch.Tensor, label: int, per_class: int, generator: torch.Generator | None
+) -> torch.Tensor:
+    if candidates.numel() < per_class:
+        raise InvalidInputError(
+            f"class {label} has {candidates.numel()} candidate points (after exclusions); "
+            f"balanced_initial_indices needs per_class = {per_class}"
+        )
+    return candidates[torch.randperm(candidates.numel(), generator=generator)[:per_class]]
 
 
 def random_validation_indices(
     candidates: Sequence[int] | torch.Tensor, size: int, *, generator: torch.Generator | None
 ) -> torch.Tensor:
-    """``size`` dataset indices drawn uniformly without replacement from ``candidates``
-    (random, not class-balanced, as in the papers); returned ascending.
+    """``size`` dataset indices drawn uniformly without replacement from ``candidates``.
+
+    Random, not class-balanced, as in the papers; returned ascending.
 
     >>> random_validation_indices([5, 6, 7, 8], 4, generator=None).tolist()
     [5, 6, 7, 8]
@@ -122,6 +129,19 @@ def make_split(
     """
     labels = _check_labels(labels)
     generator = check_generator(generator)
+    initial_indices = _initial_indices(labels, initial, per_class, generator)
+    remaining = torch.ones(len(labels), dtype=torch.bool)
+    remaining[initial_indices] = False
+    candidates = torch.nonzero(remaining & (labels >= 0)).flatten()
+    validation = random_validation_indices(candidates, validation_size, generator=generator)
+    return ActiveLearningData(
+        len(labels), labelled_indices=initial_indices, validation_indices=validation
+    )
+
+
+def _initial_indices(
+    labels: torch.Tensor, initial: str, per_class: int, generator: torch.Generator | None
+) -> torch.Tensor:
     if initial == "paper_mnist":
         initial_indices = torch.tensor(PAPER_MNIST_INITIAL_INDICES)
         if len(labels) <= int(initial_indices.max()):
@@ -130,20 +150,13 @@ def make_split(
                 f"copy of Repeated-MNIST); got a dataset of {len(labels)} points. "
                 "Use initial='balanced' for other data."
             )
-    elif initial == "balanced":
-        initial_indices = balanced_initial_indices(labels, per_class, generator=generator)
-    elif initial == "none":
-        initial_indices = torch.zeros(0, dtype=torch.long)
-    else:
-        raise InvalidInputError(
-            f"initial must be one of 'paper_mnist', 'balanced', 'none'; got {initial!r}"
-        )
-    remaining = torch.ones(len(labels), dtype=torch.bool)
-    remaining[initial_indices] = False
-    candidates = torch.nonzero(remaining & (labels >= 0)).flatten()
-    validation = random_validation_indices(candidates, validation_size, generator=generator)
-    return ActiveLearningData(
-        len(labels), labelled_indices=initial_indices, validation_indices=validation
+        return initial_indices
+    if initial == "balanced":
+        return balanced_initial_indices(labels, per_class, generator=generator)
+    if initial == "none":
+        return torch.zeros(0, dtype=torch.long)
+    raise InvalidInputError(
+        f"initial must be one of 'paper_mnist', 'balanced', 'none'; got {initial!r}"
     )
 
 

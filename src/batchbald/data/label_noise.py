@@ -60,6 +60,17 @@ def noisy_labels(
     num_classes = check_int(num_classes, "num_classes", minimum=2)
     generator = check_generator(generator)
     matrix = _transition_matrix(num_classes, rate, transition_matrix)
+    labels = _checked_labels(labels, num_classes)
+    valid = labels >= 0
+    # Inverse CDF: answer = the first class whose cumulative probability exceeds u.
+    uniforms_N = torch.rand(labels.shape, generator=generator, dtype=torch.float64)
+    cdf_N_C = matrix.cumsum(dim=1)[labels.clamp(min=0)]
+    answers = torch.searchsorted(cdf_N_C, uniforms_N.unsqueeze(1), right=True).squeeze(1)
+    answers = answers.clamp(max=num_classes - 1)  # u ≈ 1 with a cdf ending at 1 - 1e-16
+    return torch.where(valid, answers, labels)
+
+
+def _checked_labels(labels: Any, num_classes: int) -> torch.Tensor:
     labels = torch.as_tensor(labels)
     if labels.dim() != 1 or labels.is_floating_point() or labels.dtype == torch.bool:
         raise InvalidInputError(
@@ -72,13 +83,7 @@ def noisy_labels(
             f"labels must lie in [0, {num_classes}) (or be negative for CANNOT_LABEL); got "
             f"the label {int(labels.max())}"
         )
-    valid = labels >= 0
-    # Inverse CDF: answer = the first class whose cumulative probability exceeds u.
-    uniforms_N = torch.rand(labels.shape, generator=generator, dtype=torch.float64)
-    cdf_N_C = matrix.cumsum(dim=1)[labels.clamp(min=0)]
-    answers = torch.searchsorted(cdf_N_C, uniforms_N.unsqueeze(1), right=True).squeeze(1)
-    answers = answers.clamp(max=num_classes - 1)  # u ≈ 1 with a cdf ending at 1 - 1e-16
-    return torch.where(valid, answers, labels)
+    return labels
 
 
 def _transition_matrix(

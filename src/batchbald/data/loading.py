@@ -51,11 +51,10 @@ def load_dataset(
         data_dir: the data directory (CLI ``--data-dir``); None: ``$BATCHBALD_DATA_DIR``,
             then the per-user cache directory. See :mod:`batchbald.data.locations`.
         download: fetch missing files from the dataset's mirrors (checksums verified).
-        cache: keep decoded uint8 arrays as ``.npy`` files: True uses
-            ``$BATCHBALD_CACHE_DIR`` or ``<user cache>/decoded``, a path uses that folder,
-            False disables it.
-        mean, std: override the dataset's normalisation, e.g. to feed Fashion-MNIST images
-            to an MNIST model as out-of-distribution data with MNIST's statistics.
+        cache: keep decoded uint8 arrays as ``.npy`` files: True in ``$BATCHBALD_CACHE_DIR``
+            or ``<user cache>/decoded``, a path in that folder, False nowhere.
+        mean: overrides the normalisation mean (e.g. Fashion-MNIST as OOD data for MNIST).
+        std: overrides the normalisation standard deviation.
         opener: ``opener(url) -> binary file-like`` used for downloads (tests inject one).
 
     Returns:
@@ -68,19 +67,32 @@ def load_dataset(
     """
     spec = get_dataset_spec(name)
     paths = locate_files(spec, resolve_data_dir(data_dir), download=download, opener=opener)
-    cache_dir = _cache_dir(cache)
     class_names = spec.class_names or _read_mapping(paths.get("mapping"), spec)
-    splits = []
-    for split in ("train", "test"):
-        images = _decoded(paths[f"{split}_images"], spec, cache_dir, is_images=True)
-        labels = _decoded(paths[f"{split}_labels"], spec, cache_dir, is_images=False)
-        _check_pair(images, labels, paths[f"{split}_images"], paths[f"{split}_labels"], spec)
-        inputs = normalise_images(
-            images, spec.mean if mean is None else mean, spec.std if std is None else std
-        )
-        labels_t = torch.from_numpy(labels.astype(np.int64))
-        splits.append(ImageData(inputs, labels_t, spec.num_classes, class_names))
-    return DatasetSplits(train=splits[0], test=splits[1], name=name)
+    train, test = (
+        _load_split(split, paths, spec, _cache_dir(cache), (mean, std), class_names)
+        for split in ("train", "test")
+    )
+    return DatasetSplits(train=train, test=test, name=name)
+
+
+def _load_split(
+    split: str,
+    paths: dict[str, Path],
+    spec: IdxDatasetSpec,
+    cache_dir: Path | None,
+    mean_std: tuple[float | None, float | None],
+    class_names: tuple[str, ...],
+) -> ImageData:
+    """One split, normalised with ``mean_std`` (None: the dataset's own statistics)."""
+    mean, std = mean_std
+    images = _decoded(paths[f"{split}_images"], spec, cache_dir, is_images=True)
+    labels = _decoded(paths[f"{split}_labels"], spec, cache_dir, is_images=False)
+    _check_pair(images, labels, paths[f"{split}_images"], paths[f"{split}_labels"], spec)
+    inputs = normalise_images(
+        images, spec.mean if mean is None else mean, spec.std if std is None else std
+    )
+    labels_t = torch.from_numpy(labels.astype(np.int64))
+    return ImageData(inputs, labels_t, spec.num_classes, class_names)
 
 
 def normalise_images(images_N_H_W: np.ndarray, mean: float, std: float) -> torch.Tensor:

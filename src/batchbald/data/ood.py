@@ -37,8 +37,7 @@ def ood_contamination(
     ood_label: int | Literal["random"] = NO_CLASS,
     generator: torch.Generator | None,
 ) -> ImageData:
-    """Append randomly chosen rows of ``ood`` to ``data`` (after its rows, so existing
-    indices, e.g. the paper's initial set, stay valid).
+    """Append randomly chosen rows of ``ood`` to ``data``, after its rows.
 
     Args:
         data: the in-distribution data (N rows).
@@ -50,7 +49,8 @@ def ood_contamination(
         generator: picks the OOD rows (then the random answers, if any).
 
     Returns:
-        N + M rows; the OOD rows come last, in random order.
+        N + M rows; the OOD rows come last, in random order (so existing indices, e.g. the
+        paper's initial set, stay valid).
 
     >>> data = ImageData(torch.zeros(3, 1, 1, 1), torch.tensor([0, 1, 0]), 2)
     >>> other = ImageData(torch.ones(5, 1, 1, 1), torch.tensor([7, 7, 7, 7, 7]), 10)
@@ -67,18 +67,21 @@ def ood_contamination(
     num_ood = _num_ood(fraction, count, len(data), len(ood))
     rows = torch.randperm(len(ood), generator=generator)[:num_ood]
     answers = _answers(ood_label, num_ood, data.num_classes, generator)
-    picked = ood.subset(rows)
-    contamination = ImageData(
+    return concatenate([data, _contamination(data, ood.subset(rows), answers)])
+
+
+def _contamination(data: ImageData, picked: ImageData, answers: torch.Tensor) -> ImageData:
+    """The picked OOD rows in ``data``'s label space, answered ``answers``."""
+    return ImageData(
         picked.inputs.to(data.inputs),
         answers,
         data.num_classes,
         data.class_names,
         source_index=picked.source_index,
-        is_ood=torch.ones(num_ood, dtype=torch.bool),
+        is_ood=torch.ones(len(picked), dtype=torch.bool),
         oracle_labels=answers,
         noise_std=picked.noise_std,
     )
-    return concatenate([data, contamination])
 
 
 def _num_ood(fraction: float | None, count: int | None, size: int, available: int) -> int:

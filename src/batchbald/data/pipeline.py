@@ -65,7 +65,8 @@ def apply_flaws(
             ``"train"``) loads the OOD images, normalised with ``dataset_name``'s statistics.
         generator: seeds one child generator per flaw, in order.
         dataset_name: the dataset ``data`` came from (needed for OOD contamination by name).
-        data_dir, download: passed to :func:`load_dataset` for OOD datasets.
+        data_dir: passed to :func:`load_dataset` for OOD datasets.
+        download: passed to :func:`load_dataset` for OOD datasets.
 
     Raises:
         UnknownNameError: an unknown flaw name (the message lists the valid ones).
@@ -80,15 +81,26 @@ def apply_flaws(
                 f"flaws[{position}] has unknown name {name!r}; valid names: {', '.join(FLAWS)}"
             )
         params["generator"] = child_generator(generator)
-        if name == "heteroscedastic_noise" and isinstance(params.get("noise_stds"), list):
-            params["noise_stds"] = tuple(params["noise_stds"])
-        if name == "ood_contamination" and "dataset" in params:
-            params["ood"] = _load_ood(params, dataset_name, data_dir, download)
+        _prepare(name, params, dataset_name, data_dir, download)
         try:
             data = FLAWS[name](data, **params)
         except (TypeError, InvalidInputError) as error:
             raise ConfigError(f"flaws[{position}] ({name}): {error}") from error
     return data
+
+
+def _prepare(
+    name: str,
+    params: dict[str, Any],
+    dataset_name: str | None,
+    data_dir: str | os.PathLike[str] | None,
+    download: bool,
+) -> None:
+    """Turn a config's flaw arguments into the transform's (in place)."""
+    if name == "heteroscedastic_noise" and isinstance(params.get("noise_stds"), list):
+        params["noise_stds"] = tuple(params["noise_stds"])
+    if name == "ood_contamination" and "dataset" in params:
+        params["ood"] = _load_ood(params, dataset_name, data_dir, download)
 
 
 def _load_ood(

@@ -51,6 +51,11 @@ def repeated(
         for copy in range(copies):
             block = inputs[copy * size : (copy + 1) * size]
             block.add_(randn_like(block, generator).mul_(noise_std))
+    return _with_inputs(data, inputs, copies, noise_std)
+
+
+def _with_inputs(data: ImageData, inputs: torch.Tensor, copies: int, noise_std: float) -> ImageData:
+    """``data``'s labels and metadata repeated ``copies`` times, around the noisy ``inputs``."""
     return ImageData(
         inputs,
         data.labels.repeat(copies),

@@ -60,6 +60,7 @@ class ActiveLearningData:
 
     @property
     def dataset_size(self) -> int:
+        """N, the number of points in the dataset the indices refer to."""
         return self._size
 
     @property
@@ -81,10 +82,12 @@ class ActiveLearningData:
 
     @property
     def num_labelled(self) -> int:
+        """Labelled points (initial set included)."""
         return len(self._labelled)
 
     @property
     def pool_size(self) -> int:
+        """Points still in the pool."""
         return len(self.pool_indices)
 
     def acquire(self, pool_positions: Sequence[int] | torch.Tensor) -> torch.Tensor:
@@ -134,8 +137,11 @@ class ActiveLearningData:
         self._pool_cache = None
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain JSON-able state: ``dataset_size``, ``labelled_indices`` (in order),
-        ``validation_indices`` and a format ``version``."""
+        """Plain JSON-able state of the split.
+
+        The keys are ``dataset_size``, ``labelled_indices`` (in order), ``validation_indices``
+        and a format ``version``.
+        """
         return {
             "version": _STATE_VERSION,
             "dataset_size": self._size,

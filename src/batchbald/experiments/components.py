@@ -126,7 +126,8 @@ def prepare_data(
 
     Args:
         config: a :class:`~batchbald.experiments.config.DataConfig`.
-        data_dir, download: see :func:`batchbald.data.load_dataset`.
+        data_dir: the dataset folder (see :func:`batchbald.data.load_dataset`).
+        download: fetch missing files (see :func:`batchbald.data.load_dataset`).
 
     Raises:
         DataError: the dataset's files are missing and cannot be downloaded.

@@ -19,12 +19,12 @@ from batchbald.errors import BatchBALDError, ConfigError
 from batchbald.experiments._checks import (
     FieldError,
     build,
-    check_float,
     check_int,
     check_name,
     check_str,
     join_path,
 )
+from batchbald.experiments.config_sections import DataConfig, ScoringConfig, StopConfig
 
 try:
     import tomllib
@@ -39,88 +39,6 @@ __all__ = [
     "StopConfig",
     "load_config",
 ]
-
-INITIAL_CHOICES = ("paper_mnist", "balanced", "none")
-
-
-@dataclass(frozen=True)
-class DataConfig:
-    """Which data, how it is subsampled and flawed, and how the first split is made.
-
-    Attributes:
-        dataset: a dataset name (``batchbald list`` shows them), e.g. "mnist", "synthetic".
-        train_subsample: keep only this many training points, drawn at random *before* the
-            flaws (so Repeated-MNIST keeps every copy of a kept image); the paper's initial
-            points are always kept. 0 keeps all. Shrinks the pool for quick runs.
-        test_subsample: evaluate on this many random test points; 0 uses the whole test set.
-        flaws: dataset transforms applied in order to the training data, each a table with a
-            ``name`` (``repeated``, ``class_imbalance``, ``noisy_oracle``,
-            ``heteroscedastic_noise``, ``ood_contamination``) and its arguments, e.g.
-            ``[[data.flaws]] name = "repeated"  copies = 3  noise_std = 0.1``.
-        initial: "paper_mnist" (the papers' 20 MNIST indices), "balanced"
-            (``initial_per_class`` random points per class, drawn per trial) or "none"
-            (cold start).
-        initial_per_class: points per class for ``initial = "balanced"``.
-        validation_size: random validation points taken from the non-initial training points.
-        seed: seeds the subsamples and the flaws; shared by every trial and method, so all
-            compare on the same data.
-    """
-
-    dataset: str = "mnist"
-    train_subsample: int = 0
-    test_subsample: int = 0
-    flaws: tuple[Mapping[str, Any], ...] = ()
-    initial: str = "paper_mnist"
-    initial_per_class: int = 2
-    validation_size: int = 1024
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_str(self.dataset, "dataset")
-        check_int(self.train_subsample, "train_subsample", minimum=0)
-        check_int(self.test_subsample, "test_subsample", minimum=0)
-        check_str(self.initial, "initial", choices=INITIAL_CHOICES)
-        check_int(self.initial_per_class, "initial_per_class", minimum=1)
-        check_int(self.validation_size, "validation_size", minimum=1)
-        check_int(self.seed, "seed", minimum=0)
-        from batchbald.experiments.components import check_flaws
-
-        object.__setattr__(self, "flaws", check_flaws(self.flaws, "flaws"))
-
-
-@dataclass(frozen=True)
-class ScoringConfig:
-    """Monte Carlo dropout samples for pool scoring and evaluation.
-
-    Attributes:
-        k: MC dropout samples (consistent masks) to score the pool.
-        test_k: MC samples for test evaluation (probabilities averaged, then argmax).
-        batch_size: inputs per inference chunk; 0 picks about 1024 (input, sample) rows per
-            chunk. Memory and speed only: results do not depend on it.
-    """
-
-    k: int = 10
-    test_k: int = 10
-    batch_size: int = 0
-
-    def __post_init__(self) -> None:
-        check_int(self.k, "k", minimum=1)
-        check_int(self.test_k, "test_k", minimum=1)
-        check_int(self.batch_size, "batch_size", minimum=0)
-
-
-@dataclass(frozen=True)
-class StopConfig:
-    """When a trial ends: after ``label_budget`` acquired labels or at ``target_accuracy``."""
-
-    label_budget: int = 300
-    target_accuracy: float | None = None
-
-    def __post_init__(self) -> None:
-        check_int(self.label_budget, "label_budget", minimum=1)
-        if self.target_accuracy is not None:
-            value = check_float(self.target_accuracy, "target_accuracy", low=0.0, high=1.0)
-            object.__setattr__(self, "target_accuracy", value)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class BayesianLearner:
         return build_model(self.model_name, self.num_classes, generator=generators.init)
 
     def fit(self, train: ImageData, validation: ImageData, generators: LoopGenerators) -> Fitted:
+        """A fresh model trained with ``train_model`` (untrained on an empty ``train``)."""
         model = self.new_model(generators)
         if len(train) == 0:  # cold start: score the pool with the untrained network
             return Fitted(model.eval(), epochs_trained=0, best_epoch=0)
@@ -63,6 +64,7 @@ class BayesianLearner:
     def evaluate(
         self, model: Any, data: ImageData, generators: LoopGenerators
     ) -> tuple[float, float]:
+        """Accuracy and NLL with ``test_k`` MC samples (masks from ``generators.dropout``)."""
         scores = evaluate(
             model,
             data,
@@ -75,6 +77,7 @@ class BayesianLearner:
     def predict(
         self, model: Any, inputs: torch.Tensor, k: int, generators: LoopGenerators
     ) -> torch.Tensor:
+        """``[N, K, C]`` log-probabilities with K consistent masks from ``generators.dropout``."""
         return predict_log_probs(
             model, inputs, k, batch_size=self._chunk(), generator=generators.dropout
         )
@@ -82,6 +85,7 @@ class BayesianLearner:
     def distill(
         self, teacher: Any, inputs: torch.Tensor, epochs: int, generators: LoopGenerators
     ) -> Any:
+        """A fresh model self-distilled from ``teacher`` (``self_distill``, ``test_k`` samples)."""
         student = self.new_model(generators)
         return self_distill(
             teacher, student, inputs, self.training, epochs,

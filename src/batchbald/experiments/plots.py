@@ -117,8 +117,13 @@ def plot_relative_time(
     """Cumulative wall time vs size, relative to ``reference``'s total (BatchBALD fig. 6).
 
     Args:
+        trials: the trials to plot, grouped by method.
+        path: the PNG file (an SVG is written next to it).
         reference: the method whose median cumulative time at its largest size is 1.0; the
             first method by default.
+
+    Returns:
+        The files written.
     """
     groups = _groups(trials)
     reference = reference or next(iter(groups))

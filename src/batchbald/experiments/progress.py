@@ -49,6 +49,7 @@ class ProgressDisplay:
             )
 
     def __call__(self, key: str, event: str, info: dict[str, Any]) -> None:
+        """Show one progress event (``start``, ``step``, ...) of trial ``key``."""
         if event == "start":
             self._start(key, info)
         elif event == "step":
@@ -89,6 +90,7 @@ class ProgressDisplay:
             self.overall.update(1)
 
     def close(self) -> None:
+        """Close every progress bar."""
         for bar in self.bars.values():
             bar.close()
         self.bars.clear()

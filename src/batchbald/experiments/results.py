@@ -39,8 +39,10 @@ def trial_path(out_dir: str | Path, experiment: str, method: str, trial: int) ->
 
 
 def atomic_write_json(path: str | Path, payload: Any) -> None:
-    """Write JSON so that a reader (or a crash) only ever sees the old or the new file
-    (:func:`batchbald.data.idx.atomic_write`: temporary file, fsync, ``os.replace``)."""
+    """Write JSON so that a reader (or a crash) only ever sees the old or the new file.
+
+    Uses :func:`batchbald.data.idx.atomic_write`: temporary file, fsync, ``os.replace``.
+    """
     text = json.dumps(payload, indent=1, allow_nan=True)
     atomic_write(Path(path), lambda file: file.write(text.encode("utf-8")))
 
@@ -106,6 +108,7 @@ class TrialResult:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], path: str = "") -> TrialResult:
+        """Read a trial file's JSON payload (``path`` names it in errors)."""
         if payload.get("format") != FORMAT:
             raise DataError(
                 f"{path or 'payload'} is not a batchbald trial file (format "

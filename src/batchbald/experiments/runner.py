@@ -37,9 +37,13 @@ def plan_trials(
     """Every (config, method, trial), trial-major so early trials of all methods finish first.
 
     Args:
+        configs: the experiments; their names must be unique.
+        out_dir: the results folder of every trial.
         trials: trials per method; default each config's ``trials``.
         methods: run only the methods with these names (``<acquirer>_b<batch size>`` or the
             config's ``name``); each must belong to at least one config. Default: all.
+        data_dir: the dataset folder (None: ``$BATCHBALD_DATA_DIR`` or the user cache).
+        download: download missing datasets.
     """
     names = [config.name for config in configs]
     if len(set(names)) != len(names):
@@ -47,24 +51,17 @@ def plan_trials(
     if trials is not None and (isinstance(trials, bool) or trials < 1):
         raise InvalidInputError(f"trials must be an int ≥ 1; got {trials!r}")
     selected = _check_methods(configs, methods)
+    data = (None if data_dir is None else str(data_dir), download)
     specs = []
     for config in configs:
         count = trials or config.trials
         payload = {**config.to_dict(), "trials": count}
         for trial in range(count):
-            for method in config.methods:
-                if selected is not None and method.name not in selected:
-                    continue
-                specs.append(
-                    TrialSpec(
-                        payload,
-                        method.name,
-                        trial,
-                        str(out_dir),
-                        None if data_dir is None else str(data_dir),
-                        download,
-                    )
-                )
+            specs += [
+                TrialSpec(payload, method.name, trial, str(out_dir), *data)
+                for method in config.methods
+                if selected is None or method.name in selected
+            ]
     return specs
 
 
@@ -245,10 +242,7 @@ def run_trials(
     """
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    jobs = default_jobs(len(specs)) if jobs is None else jobs
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise InvalidInputError(f"jobs must be an int ≥ 1; got {jobs!r}")
-    jobs = min(jobs, max(1, len(specs)))
+    jobs = _checked_jobs(jobs, len(specs))
     threads = max(1, (os.cpu_count() or 1) // jobs)
     _fetch_all(specs)
     own_display = display is None
@@ -262,3 +256,11 @@ def run_trials(
             display.close()
     if failures:
         raise BatchBALDError(_failure_summary(failures, len(specs)))
+
+
+def _checked_jobs(jobs: int | None, num_specs: int) -> int:
+    """``jobs`` (default :func:`default_jobs`), checked, and at most one per trial."""
+    jobs = default_jobs(num_specs) if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidInputError(f"jobs must be an int ≥ 1; got {jobs!r}")
+    return min(jobs, max(1, num_specs))

@@ -43,7 +43,8 @@ def synthetic_dataset(
     """Balanced synthetic train and test splits of float32 ``[N, 1, 28, 28]`` images.
 
     Args:
-        num_train, num_test: points per split (labels cycle through the classes).
+        num_train: training points (labels cycle through the classes).
+        num_test: test points (likewise).
         num_classes: C, between 2 and 16.
         noise_std: std of the Gaussian background noise.
         generator: draws noise and shifts.

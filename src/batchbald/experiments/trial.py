@@ -86,13 +86,16 @@ class TrialSpec:
 
     @property
     def key(self) -> str:
+        """``<experiment>/<method>/trial_<i>``, the trial's name in progress and errors."""
         return f"{self.config['name']}/{self.method}/trial_{self.trial}"
 
     @property
     def path(self) -> Path:
+        """The trial's result file."""
         return trial_path(self.out_dir, self.config["name"], self.method, self.trial)
 
     def experiment(self) -> ExperimentConfig:
+        """The validated config."""
         return config_from_dict(self.config, self.key)
 
 

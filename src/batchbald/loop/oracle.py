@@ -39,7 +39,9 @@ class Oracle(Protocol):
     An answer is a class in ``[0, C)`` or ``CANNOT_LABEL`` (-1).
     """
 
-    def __call__(self, dataset_indices_b: torch.Tensor) -> torch.Tensor: ...
+    def __call__(self, dataset_indices_b: torch.Tensor) -> torch.Tensor:
+        """The labels of ``dataset_indices_b`` (int64 ``[b]``), int64 ``[b]``."""
+        ...
 
 
 def _as_indices(dataset_indices_b: Any, size: int | None = None) -> torch.Tensor:
@@ -98,6 +100,7 @@ class DatasetOracle:
         self.labels_N = labels.long()
 
     def __call__(self, dataset_indices_b: torch.Tensor) -> torch.Tensor:
+        """The stored labels of ``dataset_indices_b``."""
         indices = _as_indices(dataset_indices_b, self.labels_N.numel())
         return self.labels_N[indices].clone()
 
@@ -148,6 +151,7 @@ class CallbackOracle:
         self.num_classes = num_classes
 
     def __call__(self, dataset_indices_b: torch.Tensor) -> torch.Tensor:
+        """Ask ``fn`` about ``dataset_indices_b`` and check its answer."""
         indices = _as_indices(dataset_indices_b)
         answer = self.fn(indices.tolist())
         return check_labels(

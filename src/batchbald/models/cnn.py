@@ -61,7 +61,9 @@ class _PaperCNN(BayesianModule):
 
 
 class MNISTBayesianCNN(_PaperCNN):
-    """conv 1→32 5×5 → dropout2d → maxpool 2 → ReLU → conv 32→64 5×5 → dropout2d → maxpool 2 →
+    """The BatchBALD paper's MNIST CNN.
+
+    conv 1→32 5×5 → dropout2d → maxpool 2 → ReLU → conv 32→64 5×5 → dropout2d → maxpool 2 →
     ReLU → flatten 1024 → fc 128 → dropout → ReLU → fc C → log_softmax.
 
     Args:
@@ -88,11 +90,13 @@ class MNISTBayesianCNN(_PaperCNN):
             init_weights(self, generator)
 
     def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The first convolution (before the first dropout), once per input."""
         return self.conv1(inputs)
 
     def stochastic(
         self, hidden: torch.Tensor, k: int, *, generator: torch.Generator | None
     ) -> torch.Tensor:
+        """The layers from the first dropout on, over ``[B·K, ...]`` activations."""
         hidden = F.relu(F.max_pool2d(self.conv1_drop(hidden, k, generator=generator), 2))
         hidden = self.conv2_drop(self.conv2(hidden), k, generator=generator)
         hidden = F.relu(F.max_pool2d(hidden, 2)).flatten(1)
@@ -118,7 +122,9 @@ class MNISTBayesianCNN(_PaperCNN):
 
 
 class EMNISTBayesianCNN(_PaperCNN):
-    """conv 1→32 3×3 → dropout2d → maxpool 2 → ReLU → conv 32→64 3×3 → dropout2d → ReLU →
+    """The BatchBALD paper's EMNIST CNN.
+
+    conv 1→32 3×3 → dropout2d → maxpool 2 → ReLU → conv 32→64 3×3 → dropout2d → ReLU →
     conv 64→128 3×3 → dropout2d → maxpool 2 → ReLU → flatten 2048 → fc 512 → dropout → ReLU →
     fc C → log_softmax.
 
@@ -146,11 +152,13 @@ class EMNISTBayesianCNN(_PaperCNN):
             init_weights(self, generator)
 
     def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The first convolution (before the first dropout), once per input."""
         return self.conv1(inputs)
 
     def stochastic(
         self, hidden: torch.Tensor, k: int, *, generator: torch.Generator | None
     ) -> torch.Tensor:
+        """The layers from the first dropout on, over ``[B·K, ...]`` activations."""
         hidden = F.relu(F.max_pool2d(self.conv1_drop(hidden, k, generator=generator), 2))
         hidden = F.relu(self.conv2_drop(self.conv2(hidden), k, generator=generator))
         hidden = self.conv3_drop(self.conv3(hidden), k, generator=generator)

@@ -128,6 +128,7 @@ class ConsistentMCDropout(_ConsistentDropout):
     """
 
     def mask_shape(self, feature_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """One draw per feature: the mask has the activations' shape."""
         return feature_shape
 
 
@@ -139,6 +140,7 @@ class ConsistentMCDropout2d(_ConsistentDropout):
     """
 
     def mask_shape(self, feature_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """One draw per channel: ``[C, 1, 1, ...]``."""
         if len(feature_shape) < 2:
             raise InvalidInputError(
                 "ConsistentMCDropout2d needs activations [B·K, C, H, W] (at least one spatial "

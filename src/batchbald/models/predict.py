@@ -37,15 +37,13 @@ def predict_log_probs(
 
     The K masks are drawn once from ``generator`` and shared by every input and every chunk,
     so the result does not depend on ``batch_size``. Runs under ``torch.no_grad()`` in eval
-    mode and restores the model's mode afterwards. Uses ``model.scoring_log_probs`` (an exact
-    fast path for the paper's CNNs).
+    mode, restoring the model's mode, with ``model.scoring_log_probs`` (exact fast paths).
 
     Args:
         model: a :class:`BayesianModule`; inputs are moved to its device chunk by chunk.
         inputs: float ``[N, ...]`` (``ImageData.inputs``), any device.
         k: number of MC dropout samples K ≥ 1.
-        batch_size: inputs per chunk; default ``max(1, model.scoring_rows_per_chunk // k)``
-            (10 for the MNIST CNN at k = 100).
+        batch_size: inputs per chunk; default ``max(1, model.scoring_rows_per_chunk // k)``.
         generator: source of the K masks (one seed per dropout layer is drawn from it).
         progress: called as ``progress(done, total)`` after each chunk.
 

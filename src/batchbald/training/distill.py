@@ -45,6 +45,20 @@ def self_distill(
     Returns:
         ``student``, trained, in eval mode.
     """
+    _check_arguments(teacher, student, inputs, epochs)
+    device = torch.device(config.device)
+    teacher.to(device)
+    # [N, C] log p̄(y|x), computed once; float32 for the student's loss.
+    targets_N_C = marginal_log_probs(teacher, inputs, k, generator=generator).float()
+    student.to(device)
+    _fit_student(student, inputs, targets_N_C, config, epochs, generator)
+    student.eval()
+    return student
+
+
+def _check_arguments(
+    teacher: BayesianModule, student: BayesianModule, inputs: torch.Tensor, epochs: int
+) -> None:
     check_model(teacher)
     check_model(student)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -52,11 +66,18 @@ def self_distill(
     if not isinstance(inputs, torch.Tensor) or inputs.dim() < 2 or inputs.shape[0] == 0:
         shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
         raise InvalidInputError(f"inputs must be a non-empty float tensor [N, ...]; got {shape}")
+
+
+def _fit_student(
+    student: BayesianModule,
+    inputs: torch.Tensor,
+    targets_N_C: torch.Tensor,
+    config: TrainingConfig,
+    epochs: int,
+    generator: torch.Generator | None,
+) -> None:
+    """``epochs`` epochs of Adam on ``KL(p̄ ‖ p_student)``, one dropout sample per example."""
     device = torch.device(config.device)
-    teacher.to(device)
-    # [N, C] log p̄(y|x), computed once; float32 for the student's loss.
-    targets_N_C = marginal_log_probs(teacher, inputs, k, generator=generator).float()
-    student.to(device)
     optimizer = torch.optim.Adam(
         student.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -70,5 +91,3 @@ def self_distill(
 
     for _ in range(epochs):
         run_epoch(student, optimizer, stream.take(config.epoch_size), batch_loss, config)
-    student.eval()
-    return student

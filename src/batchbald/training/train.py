@@ -110,34 +110,51 @@ def train_model(
     Returns:
         :class:`TrainingResult`.
     """
-    check_model(model)
-    check_dataset(train, "train")
-    check_dataset(validation, "validation")
-    if not isinstance(config, TrainingConfig):
-        raise InvalidInputError(f"config must be a TrainingConfig; got {type(config).__name__}")
+    _check_arguments(model, train, validation, config)
     start = time.perf_counter()
+    model.to(torch.device(config.device))
+    epoch_record = _epoch_runner(model, train, validation, config, generator)
+    return _early_stopping(model, epoch_record, config, on_epoch, start)
+
+
+def _epoch_runner(
+    model: BayesianModule,
+    train: ImageData,
+    validation: ImageData,
+    config: TrainingConfig,
+    generator: torch.Generator | None,
+) -> Callable[[int], EpochRecord]:
+    """``epoch_record(epoch)``: train one epoch, validate, and say how it went."""
     device = torch.device(config.device)
-    model.to(device)
-    inputs, labels = train.inputs.to(device), train.labels.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     stream = PermutationStream(len(train), generator=generator)
+    batch_loss = _nll_loss(model, train, device, generator)
 
-    def batch_loss(batch: torch.Tensor) -> torch.Tensor:
-        batch = batch.to(device)
-        log_probs_B_C = model(inputs[batch], 1, generator=generator).squeeze(1)
-        return F.nll_loss(log_probs_B_C, labels[batch])
+    def epoch_record(epoch: int) -> EpochRecord:
+        loss = run_epoch(model, optimizer, stream.take(config.epoch_size), batch_loss, config)
+        scores = evaluate(model, validation, config.validation_samples, generator=generator)
+        return EpochRecord(epoch, loss, scores.accuracy, scores.nll)
 
+    return epoch_record
+
+
+def _early_stopping(
+    model: BayesianModule,
+    epoch_record: Callable[[int], EpochRecord],
+    config: TrainingConfig,
+    on_epoch: Callable[[EpochRecord], object] | None,
+    start: float,
+) -> TrainingResult:
+    """Run epochs until the metric stalls, restore the best weights, and report."""
     history: list[EpochRecord] = []
     best_metric: float | None = None
     best_epoch, best_state = 0, copy.deepcopy(model.state_dict())
     for epoch in range(1, config.max_epochs + 1):
-        loss = run_epoch(model, optimizer, stream.take(config.epoch_size), batch_loss, config)
-        scores = evaluate(model, validation, config.validation_samples, generator=generator)
-        record = EpochRecord(epoch, loss, scores.accuracy, scores.nll)
-        history.append(record)
+        history.append(epoch_record(epoch))
         if on_epoch is not None:
-            on_epoch(record)
-        value = scores.accuracy if config.early_stopping == "accuracy" else scores.nll
+            on_epoch(history[-1])
+        record = history[-1]
+        value = record.val_accuracy if config.early_stopping == "accuracy" else record.val_nll
         if _improved(value, best_metric, config.early_stopping):
             best_metric, best_epoch = value, epoch
             best_state = copy.deepcopy(model.state_dict())
@@ -154,3 +171,30 @@ def train_model(
         history=tuple(history),
         wall_time_s=time.perf_counter() - start,
     )
+
+
+def _check_arguments(
+    model: BayesianModule, train: ImageData, validation: ImageData, config: TrainingConfig
+) -> None:
+    check_model(model)
+    check_dataset(train, "train")
+    check_dataset(validation, "validation")
+    if not isinstance(config, TrainingConfig):
+        raise InvalidInputError(f"config must be a TrainingConfig; got {type(config).__name__}")
+
+
+def _nll_loss(
+    model: BayesianModule,
+    train: ImageData,
+    device: torch.device,
+    generator: torch.Generator | None,
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The mean NLL of a batch of training positions, one dropout sample per example."""
+    inputs, labels = train.inputs.to(device), train.labels.to(device)
+
+    def batch_loss(batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(device)
+        log_probs_B_C = model(inputs[batch], 1, generator=generator).squeeze(1)
+        return F.nll_loss(log_probs_B_C, labels[batch])
+
+    return batch_loss
