@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 import urllib.request
 import zipfile
 from collections.abc import Callable, Sequence
@@ -117,15 +116,9 @@ def _download_one(url: str, destination: Path, checksum: Checksum | None, opener
 
     def write(handle: BinaryIO) -> None:
         with closing(opener(url)) as response:
-            while chunk := response.read(_CHUNK):
-                if digest is not None:
-                    digest.update(chunk)
-                handle.write(chunk)
-        if checksum is not None and digest is not None and digest.hexdigest() != checksum.digest:
-            raise DataError(
-                f"checksum mismatch: expected {checksum}, got "
-                f"{checksum.algorithm}:{digest.hexdigest()}"
-            )
+            _copy(response, handle, digest)
+        if mismatch := _mismatch(checksum, digest):
+            raise DataError(f"checksum mismatch: {mismatch}")
 
     atomic_write(destination, write)
 
@@ -143,17 +136,9 @@ def extract_member(
 
     def write(handle: BinaryIO) -> None:
         with zipfile.ZipFile(archive) as zipped, zipped.open(member) as source:
-            if digest is None:
-                shutil.copyfileobj(source, handle, _CHUNK)
-                return
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                handle.write(chunk)
-        if checksum is not None and digest is not None and digest.hexdigest() != checksum.digest:
-            raise DataError(
-                f"{member} in {archive} has the wrong checksum: expected {checksum}, got "
-                f"{checksum.algorithm}:{digest.hexdigest()}"
-            )
+            _copy(source, handle, digest)
+        if mismatch := _mismatch(checksum, digest):
+            raise DataError(f"{member} in {archive} has the wrong checksum: {mismatch}")
 
     try:
         atomic_write(destination, write)
@@ -164,3 +149,18 @@ def extract_member(
             raise
         raise DataError(f"cannot extract {member!r} from {archive}: {error}") from error
     return destination
+
+
+def _copy(source: Any, handle: BinaryIO, digest: Any) -> None:
+    """Copy ``source`` into ``handle`` in chunks, feeding ``digest`` (a hashlib object or None)."""
+    while chunk := source.read(_CHUNK):
+        if digest is not None:
+            digest.update(chunk)
+        handle.write(chunk)
+
+
+def _mismatch(checksum: Checksum | None, digest: Any) -> str | None:
+    """The text "expected …, got …" when ``digest`` does not match ``checksum``, else None."""
+    if checksum is not None and digest is not None and digest.hexdigest() != checksum.digest:
+        return f"expected {checksum}, got {checksum.algorithm}:{digest.hexdigest()}"
+    return None

@@ -41,7 +41,48 @@ def _check_inputs(inputs: torch.Tensor, model: str) -> None:
 
 
 class _PaperCNN(BayesianModule):
-    """Shared plumbing: input checks, the fast-path switch, mask access."""
+    """Shared plumbing: the first two convolutions, the head, input checks, the fast path.
+
+    Layers are registered in the order conv1, conv2, (subclass layers), fc1, fc2, which is
+    the order :func:`init_weights` draws their weights in.
+    """
+
+    def __init__(self, num_classes: int, p: float, kernel_size: int) -> None:
+        super().__init__()
+        self.num_classes = _check_num_classes(num_classes)
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=kernel_size)
+        self.conv1_drop = ConsistentMCDropout2d(p)
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=kernel_size)
+        self.conv2_drop = ConsistentMCDropout2d(p)
+
+    def _add_head(
+        self, features: int, hidden: int, p: float, generator: torch.Generator | None
+    ) -> None:
+        """Linear features→hidden → dropout → fc hidden→C, then the weights (if ``generator``)."""
+        self.fc1 = nn.Linear(features, hidden)
+        self.fc1_drop = ConsistentMCDropout(p)
+        self.fc2 = nn.Linear(hidden, self.num_classes)
+        if generator is not None:
+            init_weights(self, generator)
+
+    def _head(
+        self, hidden: torch.Tensor, k: int, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Max-pool 2 → ReLU → flatten → fc1 → dropout → ReLU → fc2 → log_softmax."""
+        hidden = F.relu(F.max_pool2d(hidden, 2)).flatten(1)
+        hidden = F.relu(self.fc1_drop(self.fc1(hidden), k, generator=generator))
+        return F.log_softmax(self.fc2(hidden), dim=1)
+
+    def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
+        """Exact fast ``log_probs_B_K_C`` (eval mode, prepared masks); see :mod:`.fast`."""
+        k = check_k(k)
+        _check_inputs(inputs, type(self).__name__)
+        if not self._fast_path_applies():
+            return super().scoring_log_probs(inputs, k)
+        return self._fast_log_probs(inputs, k)
+
+    def _fast_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
+        raise NotImplementedError
 
     def _fast_path_applies(self) -> bool:
         return not self.training and all(layer.enabled for layer in self.dropout_layers())
@@ -53,9 +94,14 @@ class _PaperCNN(BayesianModule):
         masks = layer.consistent_masks(feature_shape, dtype=like.dtype, device=like.device)
         return masks.flatten(1)
 
+    def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The first convolution (before the first dropout), once per input."""
+        return self.conv1(inputs)
+
     def forward(
         self, inputs: torch.Tensor, k: int, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
+        """Check the inputs' shape, then :meth:`BayesianModule.forward`."""
         _check_inputs(inputs, type(self).__name__)
         return super().forward(inputs, k, generator=generator)
 
@@ -77,38 +123,17 @@ class MNISTBayesianCNN(_PaperCNN):
     def __init__(
         self, num_classes: int = 10, *, p: float = 0.5, generator: torch.Generator | None = None
     ) -> None:
-        super().__init__()
-        self.num_classes = _check_num_classes(num_classes)
-        self.conv1 = nn.Conv2d(1, 32, kernel_size=5)
-        self.conv1_drop = ConsistentMCDropout2d(p)
-        self.conv2 = nn.Conv2d(32, 64, kernel_size=5)
-        self.conv2_drop = ConsistentMCDropout2d(p)
-        self.fc1 = nn.Linear(1024, 128)
-        self.fc1_drop = ConsistentMCDropout(p)
-        self.fc2 = nn.Linear(128, self.num_classes)
-        if generator is not None:
-            init_weights(self, generator)
-
-    def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The first convolution (before the first dropout), once per input."""
-        return self.conv1(inputs)
+        super().__init__(num_classes, p, kernel_size=5)
+        self._add_head(1024, 128, p, generator)
 
     def stochastic(
         self, hidden: torch.Tensor, k: int, *, generator: torch.Generator | None
     ) -> torch.Tensor:
         """The layers from the first dropout on, over ``[B·K, ...]`` activations."""
         hidden = F.relu(F.max_pool2d(self.conv1_drop(hidden, k, generator=generator), 2))
-        hidden = self.conv2_drop(self.conv2(hidden), k, generator=generator)
-        hidden = F.relu(F.max_pool2d(hidden, 2)).flatten(1)
-        hidden = F.relu(self.fc1_drop(self.fc1(hidden), k, generator=generator))
-        return F.log_softmax(self.fc2(hidden), dim=1)
+        return self._head(self.conv2_drop(self.conv2(hidden), k, generator=generator), k, generator)
 
-    def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
-        """Exact fast ``log_probs_B_K_C`` (eval mode, prepared masks); see :mod:`.fast`."""
-        k = check_k(k)
-        _check_inputs(inputs, type(self).__name__)
-        if not self._fast_path_applies():
-            return super().scoring_log_probs(inputs, k)
+    def _fast_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
         batch = inputs.shape[0]
         # mask1 commutes with maxpool and ReLU: pool the deterministic conv1 output once.
         hidden_B = max_pool_2x2(self.conv1(inputs)).relu_()  # [B, 32, 12, 12]
@@ -137,23 +162,10 @@ class EMNISTBayesianCNN(_PaperCNN):
     def __init__(
         self, num_classes: int = 47, *, p: float = 0.5, generator: torch.Generator | None = None
     ) -> None:
-        super().__init__()
-        self.num_classes = _check_num_classes(num_classes)
-        self.conv1 = nn.Conv2d(1, 32, kernel_size=3)
-        self.conv1_drop = ConsistentMCDropout2d(p)
-        self.conv2 = nn.Conv2d(32, 64, kernel_size=3)
-        self.conv2_drop = ConsistentMCDropout2d(p)
+        super().__init__(num_classes, p, kernel_size=3)
         self.conv3 = nn.Conv2d(64, 128, kernel_size=3)
         self.conv3_drop = ConsistentMCDropout2d(p)
-        self.fc1 = nn.Linear(2048, 512)
-        self.fc1_drop = ConsistentMCDropout(p)
-        self.fc2 = nn.Linear(512, self.num_classes)
-        if generator is not None:
-            init_weights(self, generator)
-
-    def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The first convolution (before the first dropout), once per input."""
-        return self.conv1(inputs)
+        self._add_head(2048, 512, p, generator)
 
     def stochastic(
         self, hidden: torch.Tensor, k: int, *, generator: torch.Generator | None
@@ -161,17 +173,10 @@ class EMNISTBayesianCNN(_PaperCNN):
         """The layers from the first dropout on, over ``[B·K, ...]`` activations."""
         hidden = F.relu(F.max_pool2d(self.conv1_drop(hidden, k, generator=generator), 2))
         hidden = F.relu(self.conv2_drop(self.conv2(hidden), k, generator=generator))
-        hidden = self.conv3_drop(self.conv3(hidden), k, generator=generator)
-        hidden = F.relu(F.max_pool2d(hidden, 2)).flatten(1)
-        hidden = F.relu(self.fc1_drop(self.fc1(hidden), k, generator=generator))
-        return F.log_softmax(self.fc2(hidden), dim=1)
+        return self._head(self.conv3_drop(self.conv3(hidden), k, generator=generator), k, generator)
 
-    def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
-        """Exact faster ``log_probs_B_K_C``: conv1 once, conv2 by channel recombination."""
-        k = check_k(k)
-        _check_inputs(inputs, type(self).__name__)
-        if not self._fast_path_applies():
-            return super().scoring_log_probs(inputs, k)
+    def _fast_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
+        """Conv1 once, conv2 by channel recombination, conv3 per (input, mask)."""
         batch = inputs.shape[0]
         hidden_B = max_pool_2x2(self.conv1(inputs)).relu_()  # [B, 32, 13, 13]
         masks1 = self._masks(self.conv1_drop, (32, 26, 26), hidden_B)
