@@ -30,7 +30,6 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -53,7 +52,6 @@ __all__ = [
     "STOCHASTIC_MODES",
     "gumbel_keys",
     "points_at_ranks",
-    "stochastic_acquirer",
     "stochastic_batch",
     "thompson_bald",
     "uniform_top_bald",
@@ -130,56 +128,3 @@ def stochastic_batch(
         # instead of points changes nothing): map the drawn ranks to the points holding them.
         indices = points_at_ranks(scores, indices + 1)
     return AcquisitionResult(indices=indices, scores=scores[indices])
-
-
-def stochastic_acquirer(
-    score_fn: Callable[..., torch.Tensor], mode: str = "power", *, uses_eval_model: bool = False
-) -> Callable[..., AcquisitionResult]:
-    """Turn a per-point score into a registrable stochastic acquirer.
-
-    Args:
-        score_fn: ``log_probs_N_K_C -> scores_N`` (or ``(log_probs_N_K_C,
-            eval_log_probs_N_K_C) -> scores_N`` when ``uses_eval_model``).
-        mode: the sampling distribution (see :func:`stochastic_batch`).
-        uses_eval_model: the score also needs the evaluation model's log-probabilities.
-
-    Returns:
-        ``acquire(log_probs_N_K_C, batch_size, *, generator=None, coldness=1.0
-        [, eval_log_probs_N_K_C])`` returning an :class:`AcquisitionResult`.
-    """
-    mode = check_mode(mode)
-    if uses_eval_model:
-
-        def acquire(
-            log_probs_N_K_C: Any,
-            batch_size: int,
-            *,
-            generator: torch.Generator | None = None,
-            eval_log_probs_N_K_C: Any = None,
-            coldness: float = 1.0,
-        ) -> AcquisitionResult:
-            scores_N = score_fn(log_probs_N_K_C, eval_log_probs_N_K_C)
-            return stochastic_batch(
-                scores_N, batch_size, mode=mode, coldness=coldness, generator=generator
-            )
-
-    else:
-
-        def acquire(
-            log_probs_N_K_C: Any,
-            batch_size: int,
-            *,
-            generator: torch.Generator | None = None,
-            coldness: float = 1.0,
-        ) -> AcquisitionResult:
-            scores_N = score_fn(log_probs_N_K_C)
-            return stochastic_batch(
-                scores_N, batch_size, mode=mode, coldness=coldness, generator=generator
-            )
-
-    acquire.__name__ = f"{mode}_{getattr(score_fn, '__name__', 'score')}"
-    acquire.__doc__ = (
-        f"Sample b points with {mode} weights of :func:`{acquire.__name__[len(mode) + 1 :]}` "
-        "(see :func:`batchbald.acquisition.stochastic.stochastic_batch`)."
-    )
-    return acquire

@@ -75,19 +75,16 @@ def report_command(args: argparse.Namespace) -> int:
 def list_command(args: argparse.Namespace) -> int:
     """Acquirers (with descriptions and parameters), datasets, models and configs."""
     from batchbald.acquisition import available_acquirers, get_acquirer
-    from batchbald.acquisition.registry import tunable_params
     from batchbald.experiments.components import available_dataset_names
     from batchbald.models import available_models
 
     print("acquirers:")
     for name in available_acquirers():
         acquirer = get_acquirer(name)
-        params = {**tunable_params(acquirer.fn), **acquirer.params}
         extra = " [needs an evaluation model]" if acquirer.needs_eval_model else ""
         print(f"  {name:24s} {acquirer.description}{extra}")
-        if params:
-            shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
-            print(f"  {'':24s} params: {shown}")
+        if acquirer.declared:
+            print(f"  {'':24s} params: {acquirer.describe_params()}")
     print("datasets:\n  " + ", ".join(available_dataset_names()))
     print("models:\n  " + ", ".join(available_models()))
     configs = sorted(Path(args.configs_dir).glob("*.toml"))
