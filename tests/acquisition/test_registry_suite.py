@@ -120,7 +120,7 @@ def test_unknown_name_lists_valid_names():
 def test_unknown_parameter_is_an_error():
     with pytest.raises(
         ParameterError,
-        match=r"coldnes is not a parameter of acquirer 'batchbald'; valid parameters: "
+        match=r"acquirer 'batchbald' has no parameter 'coldnes'; valid parameters: "
         r"num_samples, dtype, max_memory_bytes, lazy",
     ):
         get_acquirer("batchbald", coldnes=2.0)

@@ -212,7 +212,7 @@ def _acquire(tmp_path, capsys, *params):
         ("lazy=no", "lazy must be a bool; got 'no' (str)"),
         ("num_samples=1.5", "num_samples must be an int; got 1.5 (float)"),
         ("dtype=float16", 'dtype must be "float32" or "float64"'),
-        ("coldness=2", "coldness is not a parameter of acquirer 'batchbald'"),
+        ("coldness=2", "acquirer 'batchbald' has no parameter 'coldness'"),
     ],
 )
 def test_cli_rejects_bad_params_in_one_line(tmp_path, capsys, param, message):

@@ -47,9 +47,9 @@ class ParameterError(InvalidInputError):
         detail: the message without the name ("must be a bool; got 'no' (str)").
     """
 
-    def __init__(self, parameter: str, detail: str) -> None:
-        """Store the parameter and detail; the message is ``"<parameter> <detail>"``."""
-        super().__init__(f"{parameter} {detail}")
+    def __init__(self, parameter: str, detail: str, message: str | None = None) -> None:
+        """Store the parameter and detail; the message defaults to ``"<parameter> <detail>"``."""
+        super().__init__(message or f"{parameter} {detail}")
         self.parameter = parameter
         self.detail = detail
 
@@ -159,7 +159,9 @@ def check_declared(
     if unknown:
         valid = ", ".join(by_name) or "none"
         raise ParameterError(
-            unknown[0], f"is not a parameter of acquirer {owner!r}; valid parameters: {valid}"
+            unknown[0],
+            f"is not a parameter of acquirer {owner!r}; valid parameters: {valid}",
+            f"acquirer {owner!r} has no parameter {unknown[0]!r}; valid parameters: {valid}",
         )
     return {name: by_name[name].check(value) for name, value in params.items()}
 
