@@ -10,7 +10,7 @@ arrow marks "not reached within the budget".
     .venv/bin/python reproduction/versus_plot.py reproduction/runs/report_repeated_mnist_x2_small
     # -> docs/reproduction/report_repeated_mnist_x2_small/versus.png and .svg (--out to change)
 
-Published values: PROTOCOL.md §1 (BatchBALD paper; Table-1 marks N_first − b, converted here to
+Published values: docs/protocol.md §1 (BatchBALD paper; Table-1 marks N_first − b, converted here to
 N_first), §2 (the report) and §3 (TMLR), as ``progress.py`` and ``versus.py`` hold them.
 """
 
@@ -32,7 +32,7 @@ from batchbald.experiments.results import TrialResult, load_trials
 
 INF = math.inf
 
-#: BatchBALD paper (PROTOCOL.md §1): quartiles of the Table-1 mark N_first − b at 90% (b = 10,
+#: BatchBALD paper (docs/protocol.md §1): quartiles of the Table-1 mark N_first − b at 90% (b = 10,
 #: random b = 5); ">300" is infinity.
 _PAPER_MARKS_90 = {
     "mnist_b10": {"batchbald_b10": (70, 90, 110), "bald_b10": (120, 120, 170)},

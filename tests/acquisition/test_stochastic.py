@@ -304,7 +304,10 @@ def test_evaluation_entries_sample_the_evaluation_score():
     acquirer = get_acquirer("softmax_evaluation_bald", coldness=2)
     result = acquirer(log_probs, 4, generator=generator(3), eval_log_probs_N_K_C=eval_log_probs)
     reference = stochastic_batch(
-        evaluation_bald(log_probs, eval_log_probs), 4, mode="softmax", coldness=2.0,
+        evaluation_bald(log_probs, eval_log_probs),
+        4,
+        mode="softmax",
+        coldness=2.0,
         generator=generator(3),
     )
     assert torch.equal(result.indices, reference.indices)

@@ -155,7 +155,11 @@ _SCORES: dict[str, tuple[Callable[..., torch.Tensor], bool, str]] = {
         "EvaluationBALD: BALD(training model) - BALD(evaluation model)",
     ),
 }
-_WEIGHTS = {"power": "p ∝ s^coldness", "softmax": "p ∝ exp(coldness·s)", "softrank": "p ∝ rank^-coldness"}
+_WEIGHTS = {
+    "power": "p ∝ s^coldness",
+    "softmax": "p ∝ exp(coldness·s)",
+    "softrank": "p ∝ rank^-coldness",
+}
 
 for _name, (_fn, _eval, _what) in _SCORES.items():
     register(
