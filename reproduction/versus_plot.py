@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import progress
 import versus
+from figures import save_figure  # reproduction/figures.py, beside this script
 
 from batchbald.errors import DataError
-from batchbald.experiments.plots import _save, carried_forward
+from batchbald.experiments.plots import carried_forward
 from batchbald.experiments.report import threshold_mark
 from batchbald.experiments.results import TrialResult, load_trials
 
@@ -125,7 +126,7 @@ def plot(trials: list[TrialResult], path: Path) -> list[Path]:
     bottom.set_ylim(-0.6, len(methods) - 0.4)
     bottom.invert_yaxis()
     bottom.grid(True, axis="x", alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _interval(axes, y: float, values: list[float], marker: str, colour, budget: int) -> None:

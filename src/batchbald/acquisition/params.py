@@ -31,7 +31,15 @@ import torch
 
 from batchbald.errors import InvalidInputError
 
-__all__ = ["DTYPE_NAMES", "Param", "ParameterError", "check_declared", "with_param_checks"]
+__all__ = [
+    "COLDNESS",
+    "DTYPE_NAMES",
+    "GREEDY_PARAMS",
+    "Param",
+    "ParameterError",
+    "check_declared",
+    "with_param_checks",
+]
 
 # Joint-probability precisions a greedy rule accepts, by the name a config writes.
 DTYPE_NAMES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
@@ -183,3 +191,29 @@ def with_param_checks(
         return fn(*args, **kwargs)
 
     return checked
+
+
+#: The options every greedy batch rule takes (``batchbald``, ``batch_eig``,
+#: ``batch_evaluation_bald``); the registry suite checks them against the functions' signatures.
+GREEDY_PARAMS = (
+    Param(
+        "num_samples",
+        int,
+        10_000,
+        "label configurations M sampled per step once the exact joint no longer fits",
+        low=1,
+    ),
+    Param("dtype", torch.dtype, "float64", "precision of the joint probabilities"),
+    Param("max_memory_bytes", int, 2**30, "budget the work buffers are sized from", low=1),
+    Param("lazy", bool, True, "rescore only candidates whose bound can still win"),
+)
+
+#: The exponent of stochastic acquisition (α in the report, β in the TMLR paper).
+COLDNESS = Param(
+    "coldness",
+    float,
+    1.0,
+    "sampling exponent α = β: 0 gives a uniform batch, inf gives the top-b",
+    low=0.0,
+    allow_inf=True,
+)

@@ -33,7 +33,6 @@ checks the new entry with no further code.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +41,7 @@ import torch
 from batchbald.acquisition import evaluation, scores
 from batchbald.acquisition._validation import check_log_probs
 from batchbald.acquisition.batchbald import batchbald as _batchbald
-from batchbald.acquisition.params import Param, with_param_checks
+from batchbald.acquisition.params import COLDNESS, GREEDY_PARAMS, with_param_checks
 from batchbald.acquisition.registry import register
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.selection import random_batch, top_k
@@ -50,47 +49,12 @@ from batchbald.acquisition.stochastic import STOCHASTIC_MODES, stochastic_batch
 from batchbald.acquisition.stochastic_baselines import thompson_bald, uniform_top_bald
 
 __all__ = [
-    "COLDNESS",
-    "GREEDY_PARAMS",
     "batch_eig",
     "batch_evaluation_bald",
     "batchbald",
     "random_acquirer",
     "score_acquirer",
 ]
-
-
-def _default(fn: Callable[..., Any], name: str) -> Any:
-    """The default of keyword ``name`` in ``fn``'s signature (one source for the number)."""
-    return inspect.signature(fn).parameters[name].default
-
-
-GREEDY_PARAMS = (
-    Param(
-        "num_samples",
-        int,
-        10_000,
-        "label configurations M sampled per step once the exact joint no longer fits",
-        low=1,
-    ),
-    Param("dtype", torch.dtype, "float64", "precision of the joint probabilities"),
-    Param(
-        "max_memory_bytes",
-        int,
-        _default(_batchbald, "max_memory_bytes"),
-        "budget the work buffers are sized from",
-        low=1,
-    ),
-    Param("lazy", bool, True, "rescore only candidates whose bound can still win"),
-)
-COLDNESS = Param(
-    "coldness",
-    float,
-    1.0,
-    "sampling exponent α = β: 0 gives a uniform batch, inf gives the top-b",
-    low=0.0,
-    allow_inf=True,
-)
 
 
 def score_acquirer(
