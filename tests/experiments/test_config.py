@@ -83,7 +83,7 @@ BAD = [
                   "params": {"dtype": "float16"}}],
      r'methods\[0\]\.params\.dtype must be "float32" or "float64"'),
     ("methods", [{"acquirer": "power_bald", "batch_size": 2, "params": {"coldness": -1.0}}],
-     r"methods\[0\]\.params\.coldness must be a real number ≥ 0 \(inf allowed\); got -1\.0"),
+     r"methods\[0\]\.params\.coldness must be a real number ≥ 0 or inf; got -1\.0"),
     ("methods", [{"acquirer": "bald", "batch_size": 2}] * 2,
      r"methods: method names must be unique; repeated: bald_b2"),
     ("methods", [{"acquirer": "bald", "batch_size": 2, "name": "a/b"}],

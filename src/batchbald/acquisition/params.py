@@ -134,7 +134,7 @@ class Param:
         return "one of " + ", ".join(repr(choice) for choice in self.choices or ())
 
     def describe(self) -> str:
-        """The type and range in words: "an int ≥ 1", "a real number ≥ 0 (inf allowed)"."""
+        """The type and range in words, e.g. "an int ≥ 1" or "a real number ≥ 0 or inf"."""
         if self.type is torch.dtype:
             return '"float32" or "float64"'
         if self.type is str and self.choices is not None:
@@ -146,7 +146,7 @@ class Param:
             phrase += f" ≥ {self.low:g}"
         elif self.high is not None:
             phrase += f" ≤ {self.high:g}"
-        return phrase + (" (inf allowed)" if self.allow_inf else "")
+        return phrase + (" or inf" if self.allow_inf else "")
 
 
 def check_declared(

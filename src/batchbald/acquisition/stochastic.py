@@ -118,13 +118,19 @@ def stochastic_batch(
     mode = check_mode(mode)
     coldness = check_coldness(coldness)
     generator = check_generator(generator)
+    indices = _draw(scores, batch_size, mode, coldness, generator)
+    return AcquisitionResult(indices=indices, scores=scores[indices])
+
+
+def _draw(
+    scores_N: torch.Tensor, batch_size: int, mode: str, coldness: float, generator: Any
+) -> torch.Tensor:
+    """The drawn indices ``[b]`` for checked arguments (see :func:`stochastic_batch`)."""
     if math.isinf(coldness):
-        indices = top_indices(scores, batch_size)  # exactly top_k, without a full sort
-        return AcquisitionResult(indices=indices, scores=scores[indices])
-    keys_N = gumbel_keys(scores, mode, coldness, generator=generator)
-    indices = top_indices(keys_N, batch_size)
+        return top_indices(scores_N, batch_size)  # exactly top_k, without a full sort
+    indices = top_indices(gumbel_keys(scores_N, mode, coldness, generator=generator), batch_size)
     if mode == "softrank" and coldness > 0:
         # The keys were per rank (p_r ∝ r^-β; the noise is i.i.d., so attaching it to ranks
         # instead of points changes nothing): map the drawn ranks to the points holding them.
-        indices = points_at_ranks(scores, indices + 1)
-    return AcquisitionResult(indices=indices, scores=scores[indices])
+        indices = points_at_ranks(scores_N, indices + 1)
+    return indices
