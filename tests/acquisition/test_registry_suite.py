@@ -201,3 +201,12 @@ def test_eval_model_acquirers_need_eval_log_probs():
         if acquirer.needs_eval_model:
             with pytest.raises(InvalidInputError, match=r"needs eval_log_probs_N_K_C"):
                 acquirer(pool(0), B)
+
+
+def test_acquirers_that_ignore_predictions_take_the_pool_size():
+    for name in available_acquirers():
+        acquirer = get_acquirer(name)
+        if not acquirer.needs_predictions:
+            from_size = acquirer(N, B, generator=torch.Generator().manual_seed(3))
+            from_pool = acquirer(pool(6), B, generator=torch.Generator().manual_seed(3))
+            assert from_size.indices.tolist() == from_pool.indices.tolist()
