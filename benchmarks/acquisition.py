@@ -20,143 +20,38 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
-import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from batchbald.acquisition import conditional_entropy
-from batchbald.acquisition import joint_entropy as je
+from common import (  # benchmarks/common.py, beside this script
+    CASES,
+    GIB,
+    MIB,
+    Case,
+    digest,
+    joint_mutual_information,
+    machine_facts,
+    quick,
+    reset_peak_rss,
+    status_kib,
+    synthetic_log_probs,
+)
 
-MIB = 2**20
-GIB = 2**30
 DEFAULT_BUDGET = GIB  # batchbald's default max_memory_bytes
 SMALL_BUDGET = 64 * MIB
 BAAL_CAP_DEFAULT_GIB = 15.0
 
-
-@dataclass(frozen=True)
-class Case:
-    """One benchmark configuration (sizes from issue 2)."""
-
-    key: str
-    title: str
-    method: str  # "batchbald" or "bald"
-    N: int
-    K: int
-    C: int
-    b: int
-    M: int = 10_000
-    peers: tuple[str, ...] = ()
-    full_greedy: bool = False  # also time ours with lazy=False
-    baal_small_M: int = 0  # also run baal's BatchBALD at this M (0: no)
-
-
-CASES = {
-    "1": Case("1", "BatchBALD, MNIST-like subset", "batchbald", 10_000, 100, 10, 10,
-              peers=("batchbald_redux", "baal"), full_greedy=True, baal_small_M=1_000),
-    "2": Case("2", "BatchBALD, full MNIST-size pool", "batchbald", 60_000, 100, 10, 10),
-    "3": Case("3", "BatchBALD, EMNIST-like (47 classes)", "batchbald", 10_000, 10, 47, 10,
-              peers=("batchbald_redux", "baal"), full_greedy=True),
-    "4": Case("4", "BALD top-10, MNIST-size pool", "bald", 60_000, 100, 10, 10,
-              peers=("baal", "batchbald_redux")),
-    "5": Case("5", "BatchBALD b=100, large pool", "batchbald", 100_000, 20, 10, 100),
-}  # fmt: skip
-
-
-def quick(case: Case) -> Case:
-    """The same case at smoke-test sizes (seconds, peers included)."""
-    return dataclasses.replace(
-        case,
-        N=min(case.N, 1_500),
-        K=min(case.K, 20),
-        M=1_000,
-        b=min(case.b, 20),
-        baal_small_M=200 if case.baal_small_M else 0,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Synthetic MC-dropout pool with near-duplicates (Repeated-MNIST-like)
-# ---------------------------------------------------------------------------------------------
-
-
-def synthetic_log_probs(
-    case: Case, *, seed: int = 0, copies: int = 3, features: int = 64, chunk: int = 4096
-) -> torch.Tensor:
-    """Deterministic MC-dropout-like log-probabilities ``[N, K, C]`` (float32) with duplicates.
-
-    A "network" with a linear head on D features: every base point has features f_b ([D]) and a
-    sharpness s_b (log-normal, so some points are confident and some ambiguous; capped at 8 so
-    every log-probability stays above about -80: float32 ``exp`` never underflows to 0, which
-    batchbald_redux would turn into NaN scores via 0 · log 0). Posterior sample
-    k drops features with a shared mask (dropout p = 0.5, damped by 0.4 so the MI is MNIST-like)
-    and adds a small per-sample bias, so all points share the same K "models". Pool point n is
-    copy n // B of base point n % B (copy-major like Repeated-MNIST ×3), with its own small noise
-    on the features: copies are near-duplicates with almost the same BALD score.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    num_base = math.ceil(case.N / copies)
-    features_B_D = torch.randn(num_base, features, generator=generator)
-    sharpness_B = (4.0 * torch.exp(0.75 * torch.randn(num_base, generator=generator))).clamp_(
-        max=8.0
-    )
-    weight_D_C = torch.randn(features, case.C, generator=generator) / math.sqrt(features)
-    keep_K_D = (torch.rand(case.K, features, generator=generator) >= 0.5).float()
-    masks_K_D = 1.0 + 0.4 * (2.0 * keep_K_D - 1.0)
-    bias_K_C = 0.2 * torch.randn(case.K, case.C, generator=generator)
-    log_probs_N_K_C = torch.empty(case.N, case.K, case.C)
-    for start in range(0, case.N, chunk):
-        stop = min(start + chunk, case.N)
-        base = torch.arange(start, stop) % num_base
-        noisy_n_D = features_B_D[base] + 0.05 * torch.randn(
-            stop - start, features, generator=generator
-        )
-        # [n, 1, D] * [1, K, D] -> [n, K, D] @ [D, C] -> [n, K, C]
-        logits = (noisy_n_D[:, None, :] * masks_K_D[None]) @ weight_D_C + bias_K_C[None]
-        log_probs_N_K_C[start:stop] = torch.log_softmax(sharpness_B[base, None, None] * logits, -1)
-    return log_probs_N_K_C
-
-
-def digest(tensor: torch.Tensor) -> str:
-    """Short SHA-1 of a tensor's bytes: proves every worker scored the same pool."""
-    return hashlib.sha1(tensor.contiguous().numpy().tobytes()).hexdigest()[:12]
-
-
 # ---------------------------------------------------------------------------------------------
 # Worker: one method, fresh process
 # ---------------------------------------------------------------------------------------------
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def _reset_peak_rss() -> int:
-    """Reset VmHWM to the current RSS (Linux clear_refs 5) and return the current RSS."""
-    import gc
-
-    gc.collect()
-    try:
-        with open("/proc/self/clear_refs", "w") as clear_refs:
-            clear_refs.write("5")
-    except OSError:
-        pass  # old kernel: the peak then also covers data generation (an overestimate)
-    return _status_kib("VmRSS")
 
 
 def _ours_call(case: Case, run: dict, log_probs: torch.Tensor, seed: int):
@@ -230,7 +125,7 @@ def worker(spec: dict) -> dict:
     # Fault the whole input in: this machine's proactive reclaim (DAMON) can page out cold input
     # pages, and reading them back during the call would be billed as the method's memory.
     float(log_probs.sum())
-    baseline = _reset_peak_rss()
+    baseline = reset_peak_rss()
     times: list[float] = []
     outputs = []
     with warnings.catch_warnings(record=True) as caught:
@@ -246,7 +141,7 @@ def worker(spec: dict) -> dict:
             result["error"] = f"{type(error).__name__}: {str(error)[:300]}"
             result["failed_after_s"] = time.perf_counter() - start
     result["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught})
-    result["peak_extra_bytes"] = _status_kib("VmHWM") - baseline
+    result["peak_extra_bytes"] = status_kib("VmHWM") - baseline
     result["baseline_rss_bytes"] = baseline
     result["times_s"] = times
     if outputs:
@@ -348,30 +243,6 @@ def exact_picks(case: Case) -> int:
     if case.method != "batchbald":
         return case.b
     return sum(1 for step in range(case.b) if case.C ** (step + 1) <= case.M)
-
-
-def joint_mutual_information(
-    log_probs_N_K_C: torch.Tensor, picks: list[int], *, num_samples: int, seed: int
-) -> dict:
-    """I(y_1..y_b; ω) of a batch: exact if C^b ≤ num_samples, else from num_samples draws.
-
-    Uses ``batchbald.acquisition.joint_entropy`` (the estimator inside our BatchBALD), with
-    fresh draws common to every method's batch. The standard error is that of a plain Monte
-    Carlo mean of -log p(ŷ); the stratified draws make it a slight overestimate.
-    """
-    batch_A_K_C = log_probs_N_K_C[picks].double()
-    conditional = float(conditional_entropy(batch_A_K_C).sum())
-    if batch_A_K_C.shape[2] ** len(picks) <= num_samples:
-        configs = je.enumerate_configurations(batch_A_K_C)
-        return {"mi": configs.entropy() - conditional, "se": 0.0, "exact": True}
-    generator = torch.Generator().manual_seed(seed)
-    configs = je.sample_configurations(batch_A_K_C, num_samples, generator=generator)
-    # Distinct configurations carry weights w_m = count / M (they sum to 1).
-    weights_M, surprisal_M = configs.log_weights_M.exp(), -configs.log_marginal_M
-    entropy = float((weights_M * surprisal_M).sum())
-    variance = float((weights_M * (surprisal_M - entropy).square()).sum())
-    standard_error = math.sqrt(variance / num_samples)
-    return {"mi": entropy - conditional, "se": standard_error, "exact": False}
 
 
 def agreement(case: Case, reference: dict, other: dict) -> dict:
@@ -572,34 +443,6 @@ def print_targets(targets: list[dict], quick_sizes: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
-
-
-def machine_facts() -> dict:
-    """Python and torch versions, the library's commit, CPU model and count (shared by the
-    benchmarks' JSON)."""
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )  # fmt: skip
-    import batchbald
-
-    library = Path(batchbald.__file__).parent
-    commit = subprocess.run(
-        ["git", "-C", str(library), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "batchbald": batchbald.__version__,
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "library": str(library),
-        "git_commit": commit or "unknown (not a git checkout)",
-    }
 
 
 def environment(args: argparse.Namespace) -> dict:

@@ -1,6 +1,6 @@
 """Extra peak memory of one BatchBALD call for a given pool size and memory budget.
 
-    cd benchmarks && ../.venv/bin/python memory_check.py N BUDGET_BYTES [K C M B]
+    .venv/bin/python benchmarks/memory_check.py N BUDGET_BYTES [K C M B]
 
 Builds the benchmark's synthetic pool ``[N, K, C]`` (default K = 100, C = 10; M = 10,000,
 b = 10), resets the process's peak resident set size (Linux ``clear_refs``), runs one call with
@@ -18,8 +18,8 @@ import warnings
 
 import torch
 
-from acquisition import CASES, _reset_peak_rss, _status_kib, synthetic_log_probs
 from batchbald.acquisition import batchbald, get_acquirer
+from common import CASES, reset_peak_rss, status_kib, synthetic_log_probs
 
 
 def main() -> None:
@@ -42,9 +42,9 @@ def main() -> None:
     # Warm-up on a small pool: code pages and thread pools are not the call's memory.
     call(log_probs[:300], 4, generator=torch.Generator().manual_seed(1))
     float(log_probs.sum())  # fault the input in (proactive reclaim may have paged it out)
-    before = _reset_peak_rss()
+    before = reset_peak_rss()
     call(log_probs, b, generator=torch.Generator().manual_seed(1), max_memory_bytes=budget)
-    extra = _status_kib("VmHWM") - before
+    extra = status_kib("VmHWM") - before
     print(
         f"{os.environ.get('METHOD', 'batchbald')}: N = {num_points}, K = {k}, C = {c}, M = {m}, "
         f"b = {b}, budget {budget / 2**20:.0f} MiB: "

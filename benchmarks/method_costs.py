@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import math
 import os
 import statistics
@@ -36,9 +35,8 @@ from pathlib import Path
 
 import torch
 
-from acquisition import Case, digest, machine_facts, synthetic_log_probs
 from batchbald.acquisition import available_acquirers, get_acquirer
-from batchbald.acquisition.registry import placeholder_log_probs
+from common import Case, digest, machine_facts, synthetic_log_probs, write_json
 
 # Greedy batch rules: scored on the K = 100 pool with ``num_samples`` (the report's protocol).
 GREEDY = ("batchbald", "batch_evaluation_bald", "batch_eig")
@@ -132,8 +130,8 @@ def make_call(job: dict, pools: dict, sizes: Sizes, seed: int, n: int | None = N
     params = {"num_samples": sizes.num_samples} if job["method"] in GREEDY else {}
     acquirer = get_acquirer(job["method"], **params)
     log_probs, eval_log_probs = (tensor[: n or job["N"]] for tensor in pools[job["K"]])
-    if not acquirer.needs_predictions:  # e.g. random: the loop does not score the pool
-        log_probs = placeholder_log_probs(len(log_probs))
+    if not acquirer.needs_predictions:  # e.g. random: only the pool size N is passed
+        log_probs = len(log_probs)
     eval_input = eval_log_probs if acquirer.needs_eval_model else None
 
     def call():
@@ -248,14 +246,6 @@ def environment() -> dict:
         **machine_facts(),
         "threads": torch.get_num_threads(),
     }
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` atomically: a temporary file in the same folder, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

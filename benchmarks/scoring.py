@@ -32,7 +32,7 @@ from batchbald.data import ImageData
 from batchbald.models import MNISTBayesianCNN, predict_log_probs, prepared_masks
 from batchbald.training import TrainingConfig, train_model
 
-# PROTOCOL.md §1: the 20 initial MNIST indices used by every BatchBALD trial.
+# docs/protocol.md §1: the 20 initial MNIST indices used by every BatchBALD trial.
 INITIAL = [38043, 40091, 17418, 2094, 39879, 3133, 5011, 40683, 54379, 24287,
            9849, 59305, 39508, 39356, 8758, 52579, 13655, 7636, 21562, 41329]  # fmt: skip
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     rest[INITIAL] = False
     order = torch.nonzero(rest).flatten()
     order = order[torch.randperm(len(order), generator=torch.Generator().manual_seed(args.seed))]
-    pool = order[1024:]  # PROTOCOL.md §1: 1,024 random validation points, the rest is the pool
+    pool = order[1024:]  # docs/protocol.md §1: 1,024 random validation points; the rest: pool
 
     model = report_training(data, order, args.train_sizes, args.seed)
     if model is None:

@@ -33,11 +33,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from acquisition import joint_mutual_information  # noqa: E402
 from batchbald.acquisition import batch_evaluation_bald, batchbald  # noqa: E402
 from batchbald.experiments.config import tomllib  # noqa: E402
 from batchbald.experiments.results import atomic_write_json  # noqa: E402
 from batchbald.experiments.trial import TrialSpec, build_trial_loop  # noqa: E402
+from common import joint_mutual_information  # noqa: E402  (benchmarks/common.py)
 
 CONFIG = ROOT / "configs" / "report_repeated_mnist_x2_small.toml"
 METHOD = "batch_evaluation_bald_b10"

@@ -1,5 +1,5 @@
 """Print the accuracy curve of every trial of one experiment (finished or not) as Markdown,
-next to the published medians where PROTOCOL.md gives them (BatchBALD paper §1), then each
+next to the published medians where docs/protocol.md gives them (BatchBALD paper §1), then each
 trial's Table-1 marks (N_first − b at 90% and 95%; ">budget" if not reached yet), the size
 N_first at 90% (the PowerEvaluationBALD report's convention), the size from which it stays at
 90% or above to its last step (finished trials only; a diagnostic for curves that cross the
@@ -21,7 +21,7 @@ from pathlib import Path
 from batchbald.errors import DataError
 from batchbald.experiments.results import find_trial_files
 
-# PROTOCOL.md §1: median test accuracy (%) by training-set size.
+# docs/protocol.md §1: median test accuracy (%) by training-set size.
 PUBLISHED = {
     "mnist_b10": {
         "batchbald_b10": {20: 66.6, 60: 85.3, 100: 89.6, 160: 93.7, 200: 94.7, 280: 95.9},
@@ -35,7 +35,7 @@ PUBLISHED = {
 }
 
 
-#: Sizes of the per-trial accuracy columns (the report's; PROTOCOL.md §2).
+#: Sizes of the per-trial accuracy columns (the report's; docs/protocol.md §2).
 REPORTED_SIZES = (100, 200, 300)
 
 

@@ -57,10 +57,9 @@ def summaries(trials: list[TrialResult]) -> dict[str, MethodSummary]:
 def plot(full: list[TrialResult], sub: list[TrialResult], path: Path) -> list[Path]:
     """Median accuracy curves of the methods both settings ran: full pool solid, subsample
     dashed, one colour per method, min–max bands."""
+    from figures import save_figure  # reproduction/figures.py, beside this script
     from matplotlib.figure import Figure
     from versus_plot import curve
-
-    from batchbald.experiments.plots import _save
 
     figure = Figure(figsize=(7.0, 4.5))
     axes = figure.add_subplot()
@@ -80,7 +79,7 @@ def plot(full: list[TrialResult], sub: list[TrialResult], path: Path) -> list[Pa
     axes.axhline(100 * THRESHOLD, color="grey", linewidth=0.8, linestyle=":")
     axes.grid(True, alpha=0.3)
     axes.legend(loc="lower right", fontsize=8)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def order(values: dict[str, float], *, descending: bool) -> list[str]:

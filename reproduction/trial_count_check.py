@@ -4,7 +4,7 @@ Compute forces every configuration of the sweep to 3 trials. This checks the dev
 one configuration whose 6 published runs are public: the BatchBALD repository's own MNIST b = 10
 runs of BatchBALD and BALD (``reproduction/checks/paper_mnist_b10_runs.json``, six seeds shared
 by both methods). It first recomputes the published Table-1 quartiles from the six runs (numpy
-"nearest"; they must match PROTOCOL.md §1), then, for each of the C(6, 3) = 20 ways to keep
+"nearest"; they must match docs/protocol.md §1), then, for each of the C(6, 3) = 20 ways to keep
 three of the six seeds (both methods with the same seeds, as our paired trials are) and for the
 20 × 20 = 400 ways with independent seeds, the three-trial medians of the mark at each
 threshold: in how many of them BatchBALD's median is below, equal to or above BALD's (the

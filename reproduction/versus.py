@@ -7,7 +7,7 @@ sizes per trial against the published means; our median N_first and mean accurac
     .venv/bin/python reproduction/versus.py reproduction/runs/report_repeated_mnist_x2_small
     .venv/bin/python reproduction/versus.py reproduction/runs/tmlr_repeated_mnist_x4
 
-Published values: PROTOCOL.md §2 (PowerEvaluationBALD report, Repeated-MNIST ×2, b = 10; random
+Published values: docs/protocol.md §2 (PowerEvaluationBALD report, Repeated-MNIST ×2, b = 10; random
 at b = 5) and §3 (TMLR 2023, Repeated-MNIST ×4, b = 10).
 """
 
@@ -47,7 +47,7 @@ def _number(value: float, digits: int = 1) -> str:
 def method_row(method: str, trials: list[TrialResult], published) -> str:
     quartiles, means = published
     sizes = list(means)
-    # N_first = the Table-1 mark + b; never reached counts as infinity (PROTOCOL.md), ">last".
+    # N_first = the Table-1 mark + b; never reached: infinity (docs/protocol.md §1), ">last".
     firsts = [threshold_mark(trial, 0.90) + trial.batch_size for trial in trials]
     per_trial = "; ".join(
         " / ".join(_number(100 * accuracy_at(trial, size)) for size in sizes) for trial in trials

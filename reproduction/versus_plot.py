@@ -10,7 +10,7 @@ arrow marks "not reached within the budget".
     .venv/bin/python reproduction/versus_plot.py reproduction/runs/report_repeated_mnist_x2_small
     # -> docs/reproduction/report_repeated_mnist_x2_small/versus.png and .svg (--out to change)
 
-Published values: PROTOCOL.md §1 (BatchBALD paper; Table-1 marks N_first − b, converted here to
+Published values: docs/protocol.md §1 (BatchBALD paper; Table-1 marks N_first − b, converted here to
 N_first), §2 (the report) and §3 (TMLR), as ``progress.py`` and ``versus.py`` hold them.
 """
 
@@ -24,15 +24,16 @@ from pathlib import Path
 import numpy as np
 import progress
 import versus
+from figures import save_figure  # reproduction/figures.py, beside this script
 
 from batchbald.errors import DataError
-from batchbald.experiments.plots import _save, carried_forward
+from batchbald.experiments.plots import carried_forward
 from batchbald.experiments.report import threshold_mark
 from batchbald.experiments.results import TrialResult, load_trials
 
 INF = math.inf
 
-#: BatchBALD paper (PROTOCOL.md §1): quartiles of the Table-1 mark N_first − b at 90% (b = 10,
+#: BatchBALD paper (docs/protocol.md §1): quartiles of the Table-1 mark N_first − b at 90% (b = 10,
 #: random b = 5); ">300" is infinity.
 _PAPER_MARKS_90 = {
     "mnist_b10": {"batchbald_b10": (70, 90, 110), "bald_b10": (120, 120, 170)},
@@ -125,7 +126,7 @@ def plot(trials: list[TrialResult], path: Path) -> list[Path]:
     bottom.set_ylim(-0.6, len(methods) - 0.4)
     bottom.invert_yaxis()
     bottom.grid(True, axis="x", alpha=0.3)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _interval(axes, y: float, values: list[float], marker: str, colour, budget: int) -> None:

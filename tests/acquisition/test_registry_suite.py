@@ -1,17 +1,27 @@
 """The common suite every registered acquirer passes (like scikit-learn's parametrize_with_checks).
 
 A new acquirer is covered by its registry line: valid unique indices, input untouched,
-reproducible with a generator, bad input rejected with InvalidInputError.
+reproducible with a generator, bad input rejected with InvalidInputError, and its declared
+hyperparameters consistent with its function (defaults valid, wrong types and ranges rejected).
 """
 
 from __future__ import annotations
 
+import inspect
+import math
+import re
 import warnings
 
 import pytest
 import torch
 
-from batchbald.acquisition import AcquisitionResult, available_acquirers, get_acquirer
+from batchbald.acquisition import (
+    AcquisitionResult,
+    ParameterError,
+    available_acquirers,
+    check_params,
+    get_acquirer,
+)
 from batchbald.errors import BatchBALDWarning, InvalidInputError, UnknownNameError
 
 N, K, C, B = 40, 8, 4, 5
@@ -109,9 +119,80 @@ def test_unknown_name_lists_valid_names():
 
 def test_unknown_parameter_is_an_error():
     with pytest.raises(
-        InvalidInputError, match=r"acquirer 'batchbald' has no parameter\(s\) \['coldnes'\]"
+        ParameterError,
+        match=r"acquirer 'batchbald' has no parameter 'coldnes'; valid parameters: "
+        r"num_samples, dtype, max_memory_bytes, lazy",
     ):
         get_acquirer("batchbald", coldnes=2.0)
+    with pytest.raises(ParameterError, match=r"valid parameters: none"):
+        get_acquirer("bald", coldness=2.0)
+
+
+# A value of the wrong type for each declared type (bool is an int in Python: rejected for int
+# and float parameters), and what the message says the type must be.
+WRONG_TYPE = {
+    bool: ("no", "must be a bool; got 'no' (str)"),
+    int: (True, "must be an int; got True (bool)"),
+    float: ("1.0", "must be a real number; got '1.0' (str)"),
+    str: (3, "must be a string; got 3 (int)"),
+    torch.dtype: ("float16", 'must be "float32" or "float64"'),
+}
+
+
+def declared(name):
+    return get_acquirer(name).declared
+
+
+def test_declared_defaults_pass_their_checks(name):
+    acquirer = get_acquirer(name)
+    defaults = {param.name: param.default for param in acquirer.declared}
+    assert check_params(name, defaults) == defaults
+    assert acquirer.settings == defaults
+
+
+def test_declarations_match_the_function_signature(name):
+    """Declared names and defaults are the function's keyword hyperparameters."""
+    acquirer = get_acquirer(name)
+    parameters = inspect.signature(acquirer.fn).parameters.values()
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+        return  # a factory-made function (score_acquirer): its declarations are checked by use
+    keywords = {
+        parameter.name: parameter.default
+        for parameter in parameters
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.name != "generator"
+    }
+    assert [param.name for param in acquirer.declared] == list(keywords)
+    for param in acquirer.declared:
+        assert param.check(keywords[param.name]) == param.default, param.name
+
+
+def test_each_declared_parameter_rejects_a_wrong_type(name):
+    for param in declared(name):
+        value, message = WRONG_TYPE[param.type]
+        expected = "^" + re.escape(f"{param.name} {message}")
+        with pytest.raises(ParameterError, match=expected) as info:
+            get_acquirer(name, **{param.name: value})
+        assert info.value.parameter == param.name
+        with pytest.raises(ParameterError, match=expected):
+            check_params(name, {param.name: value})
+
+
+def test_each_bounded_parameter_rejects_values_out_of_range(name):
+    for param in declared(name):
+        bad = [math.nan] if param.type is float else []
+        bad += [param.low - 1] if param.low is not None else []
+        bad += [param.high + 1] if param.high is not None else []
+        for value in bad:
+            with pytest.raises(ParameterError, match=f"^{param.name} must be .*; got "):
+                get_acquirer(name, **{param.name: value})
+
+
+def test_float_parameters_accept_ints_as_floats(name):
+    for param in declared(name):
+        if param.type is float and param.low is not None:
+            checked = check_params(name, {param.name: int(param.low) + 1})
+            assert checked[param.name] == param.low + 1
+            assert isinstance(checked[param.name], float)
 
 
 def test_eval_model_acquirers_need_eval_log_probs():
@@ -120,3 +201,12 @@ def test_eval_model_acquirers_need_eval_log_probs():
         if acquirer.needs_eval_model:
             with pytest.raises(InvalidInputError, match=r"needs eval_log_probs_N_K_C"):
                 acquirer(pool(0), B)
+
+
+def test_acquirers_that_ignore_predictions_take_the_pool_size():
+    for name in available_acquirers():
+        acquirer = get_acquirer(name)
+        if not acquirer.needs_predictions:
+            from_size = acquirer(N, B, generator=torch.Generator().manual_seed(3))
+            from_pool = acquirer(pool(6), B, generator=torch.Generator().manual_seed(3))
+            assert from_size.indices.tolist() == from_pool.indices.tolist()

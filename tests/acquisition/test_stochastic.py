@@ -9,13 +9,20 @@ import numpy as np
 import pytest
 import torch
 
-from batchbald.acquisition import bald, entropy, get_acquirer, top_k
+from batchbald.acquisition import (
+    bald,
+    entropy,
+    evaluation_bald,
+    get_acquirer,
+    mean_std,
+    score_acquirer,
+    top_k,
+)
 from batchbald.acquisition.stochastic import (
     POWER_EPSILON,
     _fill_keys_numpy,
     _fill_keys_torch,
     points_at_ranks,
-    stochastic_acquirer,
     stochastic_batch,
     thompson_bald,
     uniform_top_bald,
@@ -259,7 +266,7 @@ def test_uniform_top_bald_caps_the_candidate_set_at_the_pool():
 
 def test_factory_equals_sampling_the_score():
     log_probs = random_log_probs(30, 6, 4)
-    acquire = stochastic_acquirer(bald, "softrank")
+    acquire = score_acquirer(bald, "softrank")
     result = acquire(log_probs, 5, generator=generator(11), coldness=2.0)
     expected = stochastic_batch(
         bald(log_probs), 5, mode="softrank", coldness=2.0, generator=generator(11)
@@ -267,21 +274,40 @@ def test_factory_equals_sampling_the_score():
     assert torch.equal(result.indices, expected.indices)
 
 
+def test_factory_without_mode_takes_the_top_b():
+    log_probs = random_log_probs(30, 6, 4)
+    result = score_acquirer(entropy)(log_probs, 5)
+    assert torch.equal(result.indices, top_k(entropy(log_probs), 5).indices)
+
+
 @pytest.mark.parametrize("name", ["power_bald", "softmax_bald", "softrank_bald", "power_entropy"])
 def test_registered_stochastic_acquirers_default_to_coldness_one(name):
     acquirer = get_acquirer(name)
-    assert acquirer.params["coldness"] == 1.0 and not acquirer.needs_eval_model
+    assert acquirer.settings == {"coldness": 1.0} and not acquirer.needs_eval_model
     result = get_acquirer(name, coldness=8.0)(random_log_probs(30, 6, 4), 4, generator=generator())
     assert len(set(result.indices.tolist())) == 4
 
 
-def test_generic_stochastic_acquirer_takes_score_and_mode_names():
+@pytest.mark.parametrize(("score", "mode"), [("entropy", "softmax"), ("mean_std", "softrank")])
+def test_mode_and_score_entries_sample_the_named_score(score, mode):
     log_probs = random_log_probs(30, 6, 4)
-    acquirer = get_acquirer("stochastic", score="entropy", mode="softmax", coldness=3.0)
-    result = acquirer(log_probs, 5, generator=generator(2))
+    result = get_acquirer(f"{mode}_{score}", coldness=3.0)(log_probs, 5, generator=generator(2))
+    score_fn = {"entropy": entropy, "mean_std": mean_std}[score]
     reference = stochastic_batch(
-        entropy(log_probs), 5, mode="softmax", coldness=3.0, generator=generator(2)
+        score_fn(log_probs), 5, mode=mode, coldness=3.0, generator=generator(2)
     )
     assert torch.equal(result.indices, reference.indices)
-    with pytest.raises(InvalidInputError, match=r"score must be one of .*'bald'.*got 'nope'"):
-        get_acquirer("stochastic", score="nope")(log_probs, 5, generator=generator())
+
+
+def test_evaluation_entries_sample_the_evaluation_score():
+    log_probs, eval_log_probs = random_log_probs(30, 6, 4), random_log_probs(30, 6, 4)
+    acquirer = get_acquirer("softmax_evaluation_bald", coldness=2)
+    result = acquirer(log_probs, 4, generator=generator(3), eval_log_probs_N_K_C=eval_log_probs)
+    reference = stochastic_batch(
+        evaluation_bald(log_probs, eval_log_probs),
+        4,
+        mode="softmax",
+        coldness=2.0,
+        generator=generator(3),
+    )
+    assert torch.equal(result.indices, reference.indices)

@@ -19,7 +19,7 @@ def gen(seed: int = 0) -> torch.Generator:
 
 
 def test_paper_indices_match_the_protocol() -> None:
-    # PROTOCOL.md §1, in the paper's order.
+    # docs/protocol.md §1, in the paper's order.
     assert PAPER_MNIST_INITIAL_INDICES == (
         38043, 40091, 17418, 2094, 39879, 3133, 5011, 40683, 54379, 24287,
         9849, 59305, 39508, 39356, 8758, 52579, 13655, 7636, 21562, 41329,

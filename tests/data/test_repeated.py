@@ -1,4 +1,4 @@
-"""Repeated-MNIST layout, noise and reproducibility (PROTOCOL.md §1)."""
+"""Repeated-MNIST layout, noise and reproducibility (docs/protocol.md §1)."""
 
 from __future__ import annotations
 

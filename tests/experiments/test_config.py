@@ -71,16 +71,19 @@ BAD = [
     ("methods", [{"acquirer": "balt", "batch_size": 2}], r"methods\[0\]\.acquirer is invalid: "
      r"unknown acquirer 'balt'; valid names: .*bald"),
     ("methods", [{"acquirer": "bald", "batch_size": 2, "params": {"coldness": 2}}],
-     r"methods\[0\]\.params is invalid: acquirer 'bald' has no parameter"),
-    # Parameter values are checked when the config is read (a dry run of the acquirer), not
-    # after the first model has trained.
+     r"methods\[0\]\.params\.coldness is not a parameter of acquirer 'bald'; "
+     r"valid parameters: none"),
+    # Parameter values are checked against the acquirer's declarations when the config is
+    # read, not after the first model has trained.
     ("methods", [{"acquirer": "batchbald", "batch_size": 2, "params": {"num_samples": -1}}],
-     r"methods\[0\]\.params is invalid: num_samples must be an int ≥ 1; got -1"),
+     r"methods\[0\]\.params\.num_samples must be an int ≥ 1; got -1"),
+    ("methods", [{"acquirer": "batchbald", "batch_size": 2, "params": {"lazy": "no"}}],
+     r"methods\[0\]\.params\.lazy must be a bool; got 'no' \(str\)"),
     ("methods", [{"acquirer": "batch_evaluation_bald", "batch_size": 2,
                   "params": {"dtype": "float16"}}],
-     r"methods\[0\]\.params is invalid: dtype must be torch\.float32 or torch\.float64"),
+     r'methods\[0\]\.params\.dtype must be "float32" or "float64"'),
     ("methods", [{"acquirer": "power_bald", "batch_size": 2, "params": {"coldness": -1.0}}],
-     r"methods\[0\]\.params is invalid: coldness must be a real number ≥ 0"),
+     r"methods\[0\]\.params\.coldness must be a real number ≥ 0 or inf; got -1\.0"),
     ("methods", [{"acquirer": "bald", "batch_size": 2}] * 2,
      r"methods: method names must be unique; repeated: bald_b2"),
     ("methods", [{"acquirer": "bald", "batch_size": 2, "name": "a/b"}],

@@ -1,21 +1,27 @@
 """Acquisition functions: pure tensor maths on pool log-probabilities ``[N, K, C]``.
 
 Per-point scores return float64 ``[N]``; batch rules return an :class:`AcquisitionResult`.
-:func:`get_acquirer` looks rules up by name for the loop and the CLI.
+:func:`get_acquirer` looks rules up by name for the loop and the CLI; :func:`check_params`
+checks hyperparameters against the rules' declared types and ranges. The greedy rules exported
+here (:func:`batchbald`, :func:`batch_eig`, :func:`batch_evaluation_bald`) check their
+hyperparameters against the same declarations.
 """
 
-from batchbald.acquisition import (
-    _core_registrations,  # noqa: F401  (fills the registry)
-    _report_registrations,  # noqa: F401  (report's acquirers)
-)
-from batchbald.acquisition.batchbald import batchbald
-from batchbald.acquisition.evaluation import (
+from batchbald.acquisition.evaluation import eig, evaluation_bald
+from batchbald.acquisition.params import Param, ParameterError
+from batchbald.acquisition.registrations import (
     batch_eig,
     batch_evaluation_bald,
-    eig,
-    evaluation_bald,
+    batchbald,
+    score_acquirer,
 )
-from batchbald.acquisition.registry import Acquirer, available_acquirers, get_acquirer, register
+from batchbald.acquisition.registry import (
+    Acquirer,
+    available_acquirers,
+    check_params,
+    get_acquirer,
+    register,
+)
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import (
     bald,
@@ -26,21 +32,19 @@ from batchbald.acquisition.scores import (
     variation_ratios,
 )
 from batchbald.acquisition.selection import random_batch, top_k
-from batchbald.acquisition.stochastic import (
-    stochastic_acquirer,
-    stochastic_batch,
-    thompson_bald,
-    uniform_top_bald,
-)
+from batchbald.acquisition.stochastic import stochastic_batch, thompson_bald, uniform_top_bald
 
 __all__ = [
     "Acquirer",
     "AcquisitionResult",
+    "Param",
+    "ParameterError",
     "available_acquirers",
     "bald",
     "batch_eig",
     "batch_evaluation_bald",
     "batchbald",
+    "check_params",
     "conditional_entropy",
     "eig",
     "entropy",
@@ -50,7 +54,7 @@ __all__ = [
     "predictive_log_probs",
     "random_batch",
     "register",
-    "stochastic_acquirer",
+    "score_acquirer",
     "stochastic_batch",
     "thompson_bald",
     "top_k",

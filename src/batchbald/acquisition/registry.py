@@ -1,35 +1,42 @@
 """Acquirers by name: the one table the loop, the experiment configs and the CLI read.
 
-An :class:`Acquirer` binds an acquisition function to its hyperparameters and declares what
-inputs it needs, so the loop never checks types:
+An :class:`Acquirer` binds an acquisition function to checked hyperparameters and declares
+what inputs it needs, so the loop never checks types:
 
     acquirer = get_acquirer("batchbald", num_samples=10_000)
     result = acquirer(log_probs_N_K_C, batch_size=10, generator=generator)
 
-Every registered function has the signature
-``fn(log_probs_N_K_C, batch_size, *, generator, [eval_log_probs_N_K_C,] **params)`` and returns an
-:class:`~batchbald.acquisition.result.AcquisitionResult`. A new acquirer is one ``register`` call.
+Registered functions have one of two signatures and return an
+:class:`~batchbald.acquisition.result.AcquisitionResult`:
+
+* ``fn(log_probs_N_K_C, batch_size, *, generator, **params)``, or
+* ``fn(log_probs_N_K_C, eval_log_probs_N_K_C, batch_size, *, generator, **params)`` when
+  ``needs_eval_model`` (the EvaluationBALD family; the loop then trains an evaluation model).
+
+Every hyperparameter is declared with a :class:`~batchbald.acquisition.params.Param`
+(type, default, range, doc) and checked by :func:`check_params` wherever it enters: the Python
+API, ``batchbald acquire --param`` and the experiment configs. The entries themselves are in
+:mod:`batchbald.acquisition.registrations`.
 """
 
 from __future__ import annotations
 
-import inspect
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 import torch
 
+from batchbald.acquisition.params import Param, check_declared
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.errors import InvalidInputError, UnknownNameError
 
 __all__ = [
     "Acquirer",
     "available_acquirers",
+    "check_params",
     "get_acquirer",
-    "placeholder_log_probs",
     "register",
 ]
 
@@ -38,17 +45,18 @@ AcquireFn = Callable[..., AcquisitionResult]
 
 @dataclass(frozen=True)
 class Acquirer:
-    """A named acquisition rule with bound hyperparameters.
+    """A named acquisition rule with its declared and bound hyperparameters.
 
     Attributes:
         name: registry name.
-        fn: the acquisition function.
+        fn: the acquisition function (signatures in the module docstring).
         description: one line for ``batchbald list`` and ``--help``.
         needs_eval_model: True when the rule also needs ``eval_log_probs_N_K_C`` from an
             evaluation model (EvaluationBALD family); the loop then trains one.
+        params: hyperparameters given explicitly, checked (e.g. ``{"coldness": 8.0}``).
         needs_predictions: False when the rule ignores the model's predictions (random): the
             loop then skips scoring the pool and passes the pool size N (an int) instead.
-        params: keyword hyperparameters passed to ``fn`` (e.g. ``num_samples``, ``coldness``).
+        declared: the declarations of every hyperparameter ``fn`` takes.
     """
 
     name: str
@@ -57,9 +65,12 @@ class Acquirer:
     needs_eval_model: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     needs_predictions: bool = True
+    declared: tuple[Param, ...] = ()
 
     def __post_init__(self) -> None:
+        """Freeze ``params`` and ``declared``."""
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "declared", tuple(self.declared))
 
     def __call__(
         self,
@@ -70,45 +81,39 @@ class Acquirer:
         eval_log_probs_N_K_C: Any = None,
     ) -> AcquisitionResult:
         """Select ``batch_size`` pool points. See the registered function for shapes."""
-        kwargs = dict(self.params)
-        if self.needs_eval_model:
-            if eval_log_probs_N_K_C is None:
-                raise InvalidInputError(
-                    f"acquirer {self.name!r} needs eval_log_probs_N_K_C (log-probabilities "
-                    "of the evaluation model on the same pool); got None"
-                )
-            kwargs["eval_log_probs_N_K_C"] = eval_log_probs_N_K_C
-        return self.fn(log_probs_N_K_C, batch_size, generator=generator, **kwargs)
+        if not self.needs_eval_model:
+            return self.fn(log_probs_N_K_C, batch_size, generator=generator, **self.params)
+        if eval_log_probs_N_K_C is None:
+            raise InvalidInputError(
+                f"acquirer {self.name!r} needs eval_log_probs_N_K_C (log-probabilities "
+                "of the evaluation model on the same pool); got None"
+            )
+        return self.fn(
+            log_probs_N_K_C, eval_log_probs_N_K_C, batch_size, generator=generator, **self.params
+        )
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Every declared hyperparameter's value: the defaults, overridden by ``params``."""
+        return {**{param.name: param.default for param in self.declared}, **self.params}
 
     def with_params(self, **params: Any) -> Acquirer:
-        """A copy with some hyperparameters replaced; unknown names are an error."""
-        allowed = tunable_params(self.fn)
-        unknown = sorted(set(params) - set(allowed))
-        if unknown:
-            raise InvalidInputError(
-                f"acquirer {self.name!r} has no parameter(s) {unknown}; "
-                f"valid parameters: {sorted(allowed) or 'none'}"
-            )
-        return replace(self, params={**self.params, **params})
+        """A copy with some hyperparameters replaced, each checked against its declaration.
 
+        Raises:
+            ParameterError: an undeclared name or a value of the wrong type or range.
+        """
+        checked = check_declared(self.declared, params, self.name)
+        return replace(self, params={**self.params, **checked})
 
-def tunable_params(fn: AcquireFn) -> dict[str, Any]:
-    """Keyword-only hyperparameters of ``fn`` with their defaults (not generator/eval inputs)."""
-    return {
-        name: parameter.default
-        for name, parameter in inspect.signature(fn).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-        and name not in {"generator", "eval_log_probs_N_K_C"}
-    }
+    def describe_params(self) -> str:
+        """One line for ``batchbald list``: ``name=default (type and range)`` per parameter."""
+        return ", ".join(
+            f"{param.name}={param.default!r} ({param.describe()})" for param in self.declared
+        )
 
 
 _REGISTRY: dict[str, Acquirer] = {}
-
-
-def placeholder_log_probs(pool_size: int) -> torch.Tensor:
-    """Uniform log-probabilities ``[N, 1, 2]``: what a caller passes to an acquirer with
-    ``needs_predictions=False`` instead of scoring the pool (only N is read)."""
-    return torch.full((pool_size, 1, 2), -math.log(2.0))
 
 
 def register(
@@ -116,16 +121,33 @@ def register(
     fn: AcquireFn,
     *,
     description: str,
+    params: Sequence[Param] = (),
     needs_eval_model: bool = False,
     needs_predictions: bool = True,
-    **params: Any,
 ) -> Acquirer:
-    """Add an acquirer to the registry (names are unique) and return it."""
+    """Add an acquirer to the registry (names are unique) and return it.
+
+    Args:
+        name: the registry name (configs, ``--method``).
+        fn: the acquisition function (signatures in the module docstring).
+        description: one line for ``batchbald list``.
+        params: declarations of every keyword hyperparameter ``fn`` takes; each default must
+            pass its own check.
+        needs_eval_model: ``fn`` takes the evaluation model's log-probabilities.
+        needs_predictions: False when ``fn`` only reads the pool size.
+    """
     if name in _REGISTRY:
         raise ValueError(f"acquirer {name!r} is already registered")
+    declared = tuple(params)
+    check_declared(declared, {param.name: param.default for param in declared}, name)
     acquirer = Acquirer(
-        name, fn, description, needs_eval_model, needs_predictions=needs_predictions
-    ).with_params(**params)
+        name,
+        fn,
+        description,
+        needs_eval_model=needs_eval_model,
+        needs_predictions=needs_predictions,
+        declared=declared,
+    )
     _REGISTRY[name] = acquirer
     return acquirer
 
@@ -135,17 +157,48 @@ def available_acquirers() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_acquirer(name: str, **params: Any) -> Acquirer:
-    """The acquirer called ``name``, with ``params`` overriding its defaults.
-
-    Raises:
-        UnknownNameError: ``name`` is not registered (the message lists the valid names).
-        InvalidInputError: a parameter name the acquirer does not take.
-    """
+def _lookup(name: str) -> Acquirer:
     try:
-        acquirer = _REGISTRY[name]
-    except KeyError:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
         raise UnknownNameError(
             f"unknown acquirer {name!r}; valid names: {', '.join(available_acquirers())}"
         ) from None
+
+
+def get_acquirer(name: str, **params: Any) -> Acquirer:
+    """The acquirer called ``name``, with ``params`` checked and overriding its defaults.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered (the message lists the valid names).
+        ParameterError: an undeclared parameter name or a bad value (an
+            :class:`~batchbald.errors.InvalidInputError`).
+    """
+    acquirer = _lookup(name)
     return acquirer.with_params(**params) if params else acquirer
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Check hyperparameters for acquirer ``name`` against its declarations, without using them.
+
+    The one check behind :func:`get_acquirer`, ``batchbald acquire --param`` and the experiment
+    configs' ``params`` tables.
+
+    Args:
+        name: a registered acquirer name.
+        params: hyperparameter name → value (e.g. from a TOML table: dtypes as strings).
+
+    Returns:
+        The given parameters converted to their declared types (ints for int parameters,
+        floats for float ones, ``"float32"``/``"float64"`` for dtypes); defaults not added.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered.
+        ParameterError: an undeclared name or a bad value; its ``parameter`` attribute names it.
+
+    >>> check_params("power_bald", {"coldness": 8})
+    {'coldness': 8.0}
+    """
+    if not isinstance(params, Mapping):
+        raise InvalidInputError(f"params must be a mapping; got {type(params).__name__}")
+    return check_declared(_lookup(name).declared, params, name)

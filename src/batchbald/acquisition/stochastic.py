@@ -30,7 +30,6 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -53,7 +52,6 @@ __all__ = [
     "STOCHASTIC_MODES",
     "gumbel_keys",
     "points_at_ranks",
-    "stochastic_acquirer",
     "stochastic_batch",
     "thompson_bald",
     "uniform_top_bald",
@@ -120,66 +118,19 @@ def stochastic_batch(
     mode = check_mode(mode)
     coldness = check_coldness(coldness)
     generator = check_generator(generator)
-    if math.isinf(coldness):
-        indices = top_indices(scores, batch_size)  # exactly top_k, without a full sort
-        return AcquisitionResult(indices=indices, scores=scores[indices])
-    keys_N = gumbel_keys(scores, mode, coldness, generator=generator)
-    indices = top_indices(keys_N, batch_size)
-    if mode == "softrank" and coldness > 0:
-        # The keys were per rank (p_r ∝ r^-β; the noise is i.i.d., so attaching it to ranks
-        # instead of points changes nothing): map the drawn ranks to the points holding them.
-        indices = points_at_ranks(scores, indices + 1)
+    indices = _draw(scores, batch_size, mode, coldness, generator)
     return AcquisitionResult(indices=indices, scores=scores[indices])
 
 
-def stochastic_acquirer(
-    score_fn: Callable[..., torch.Tensor], mode: str = "power", *, uses_eval_model: bool = False
-) -> Callable[..., AcquisitionResult]:
-    """Turn a per-point score into a registrable stochastic acquirer.
-
-    Args:
-        score_fn: ``log_probs_N_K_C -> scores_N`` (or ``(log_probs_N_K_C,
-            eval_log_probs_N_K_C) -> scores_N`` when ``uses_eval_model``).
-        mode: the sampling distribution (see :func:`stochastic_batch`).
-        uses_eval_model: the score also needs the evaluation model's log-probabilities.
-
-    Returns:
-        ``acquire(log_probs_N_K_C, batch_size, *, generator=None, coldness=1.0
-        [, eval_log_probs_N_K_C])`` returning an :class:`AcquisitionResult`.
-    """
-    mode = check_mode(mode)
-    if uses_eval_model:
-
-        def acquire(
-            log_probs_N_K_C: Any,
-            batch_size: int,
-            *,
-            generator: torch.Generator | None = None,
-            eval_log_probs_N_K_C: Any = None,
-            coldness: float = 1.0,
-        ) -> AcquisitionResult:
-            scores_N = score_fn(log_probs_N_K_C, eval_log_probs_N_K_C)
-            return stochastic_batch(
-                scores_N, batch_size, mode=mode, coldness=coldness, generator=generator
-            )
-
-    else:
-
-        def acquire(
-            log_probs_N_K_C: Any,
-            batch_size: int,
-            *,
-            generator: torch.Generator | None = None,
-            coldness: float = 1.0,
-        ) -> AcquisitionResult:
-            scores_N = score_fn(log_probs_N_K_C)
-            return stochastic_batch(
-                scores_N, batch_size, mode=mode, coldness=coldness, generator=generator
-            )
-
-    acquire.__name__ = f"{mode}_{getattr(score_fn, '__name__', 'score')}"
-    acquire.__doc__ = (
-        f"Sample b points with {mode} weights of :func:`{acquire.__name__[len(mode) + 1 :]}` "
-        "(see :func:`batchbald.acquisition.stochastic.stochastic_batch`)."
-    )
-    return acquire
+def _draw(
+    scores_N: torch.Tensor, batch_size: int, mode: str, coldness: float, generator: Any
+) -> torch.Tensor:
+    """The drawn indices ``[b]`` for checked arguments (see :func:`stochastic_batch`)."""
+    if math.isinf(coldness):
+        return top_indices(scores_N, batch_size)  # exactly top_k, without a full sort
+    indices = top_indices(gumbel_keys(scores_N, mode, coldness, generator=generator), batch_size)
+    if mode == "softrank" and coldness > 0:
+        # The keys were per rank (p_r ∝ r^-β; the noise is i.i.d., so attaching it to ranks
+        # instead of points changes nothing): map the drawn ranks to the points holding them.
+        indices = points_at_ranks(scores_N, indices + 1)
+    return indices

@@ -34,17 +34,14 @@ def list_command(args: argparse.Namespace) -> int:
 
 def _print_acquirers() -> None:
     from batchbald.acquisition import available_acquirers, get_acquirer
-    from batchbald.acquisition.registry import tunable_params
 
     print("acquirers:")
     for name in available_acquirers():
         acquirer = get_acquirer(name)
-        params = {**tunable_params(acquirer.fn), **acquirer.params}
         extra = " [needs an evaluation model]" if acquirer.needs_eval_model else ""
         print(f"  {name:24s} {acquirer.description}{extra}")
-        if params:
-            shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
-            print(f"  {'':24s} params: {shown}")
+        if acquirer.declared:
+            print(f"  {'':24s} params: {acquirer.describe_params()}")
 
 
 def _print_configs(configs_dir: str) -> None:

@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 #: The 20 MNIST training indices (2 per class) every MNIST and Repeated-MNIST trial of the
-#: BatchBALD paper started from (PROTOCOL.md §1). With Repeated-MNIST they index the first copy.
+#: BatchBALD paper started from (docs/protocol.md §1); with Repeated-MNIST, the first copy.
 PAPER_MNIST_INITIAL_INDICES: tuple[int, ...] = (
     38043, 40091, 17418, 2094, 39879, 3133, 5011, 40683, 54379, 24287,
     9849, 59305, 39508, 39356, 8758, 52579, 13655, 7636, 21562, 41329,

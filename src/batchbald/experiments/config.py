@@ -8,14 +8,13 @@ methods share, and a list of ``[[methods]]`` (acquirer + parameters + batch size
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from batchbald.errors import BatchBALDError, ConfigError
+from batchbald.errors import ConfigError
 from batchbald.experiments._checks import (
     FieldError,
     build,
@@ -69,11 +68,7 @@ class MethodConfig:
         if not self.name:
             object.__setattr__(self, "name", f"{self.acquirer}_b{self.batch_size}")
         check_name(self.name, "name")
-        try:
-            _dry_run(self.make_acquirer())
-        except BatchBALDError as error:
-            key = "acquirer" if "unknown acquirer" in str(error) else "params"
-            raise FieldError(key, f"is invalid: {error}") from None
+        _check_params(self.acquirer, self.params)
 
     def make_acquirer(self) -> Any:
         """The registry's :class:`~batchbald.acquisition.Acquirer` with ``params`` bound."""
@@ -82,23 +77,18 @@ class MethodConfig:
         return get_acquirer(self.acquirer, **self.params)
 
 
-def _dry_run(acquirer: Any) -> None:
-    """Call ``acquirer`` once on a tiny uniform pool (N = 2, K = 2, C = 2, b = 1), so that bad
-    parameter values (``num_samples = -1``, ``dtype = "float16"``, ...) fail when the config is
-    read, not after the first model has trained."""
-    import warnings
+def _check_params(acquirer: str, params: Mapping[str, Any]) -> None:
+    """Check ``params`` against the acquirer's declared types and ranges (``batchbald list``)
+    when the config is read, naming the key (``methods[0].params.lazy must be a bool``)."""
+    from batchbald.acquisition import ParameterError, check_params
+    from batchbald.errors import UnknownNameError
 
-    import torch
-
-    log_probs_N_K_C = torch.full((2, 2, 2), -math.log(2.0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. few samples: irrelevant to a dry run
-        acquirer(
-            log_probs_N_K_C,
-            1,
-            generator=torch.Generator().manual_seed(0),
-            eval_log_probs_N_K_C=log_probs_N_K_C if acquirer.needs_eval_model else None,
-        )
+    try:
+        check_params(acquirer, params)
+    except UnknownNameError as error:
+        raise FieldError("acquirer", f"is invalid: {error}") from None
+    except ParameterError as error:
+        raise FieldError(join_path("params", error.parameter), error.detail) from None
 
 
 def _training(value: Any, path: str) -> Mapping[str, Any]:

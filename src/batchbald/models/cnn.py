@@ -1,4 +1,4 @@
-"""The BatchBALD paper's MNIST and EMNIST CNNs with consistent MC dropout (PROTOCOL.md §1).
+"""The BatchBALD paper's MNIST and EMNIST CNNs with consistent MC dropout (docs/protocol.md §1).
 
 Each model has two equal computations: :meth:`stochastic` follows the published layer order
 literally (used in training and as the reference), and :meth:`scoring_log_probs` is an exact

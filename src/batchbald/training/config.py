@@ -1,4 +1,4 @@
-"""Training hyperparameters (PROTOCOL.md §1 "Training"; §2 for the PowerEvaluationBALD regime)."""
+"""Training hyperparameters (BatchBALD paper, and the report's regime: docs/protocol.md §1–2)."""
 
 from __future__ import annotations
 

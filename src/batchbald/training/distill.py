@@ -1,4 +1,4 @@
-"""Self-distillation of an evaluation model (PowerEvaluationBALD report §6.1.1; PROTOCOL.md §2)."""
+"""Self-distillation of an evaluation model (PowerEvaluationBALD report §6.1.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training one model from scratch with fixed-length epochs and early stopping (PROTOCOL.md §1)."""
+"""Training one model from scratch with fixed-length epochs and early stopping (BatchBALD paper)."""
 
 from __future__ import annotations
 
