@@ -14,8 +14,10 @@ __all__ = [
     "FewSamplesWarning",
     "InvalidInputError",
     "JointMutualInformationSaturationWarning",
+    "ModelError",
     "SingleSampleWarning",
     "UnknownNameError",
+    "WeightsError",
 ]
 
 
@@ -35,6 +37,14 @@ class UnknownNameError(BatchBALDError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class ModelError(InvalidInputError):
+    """A model cannot be used as asked: no dropout for MC dropout, output not ``[B, C]``, ..."""
+
+
+class WeightsError(BatchBALDError, ValueError):
+    """A weights file is missing or unreadable, or its tensors do not fit the architecture."""
 
 
 class ConfigError(BatchBALDError, ValueError):

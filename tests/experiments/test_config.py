@@ -88,7 +88,7 @@ BAD = [
      r"methods: method names must be unique; repeated: bald_b2"),
     ("methods", [{"acquirer": "bald", "batch_size": 2, "name": "a/b"}],
      r"methods\[0\]\.name must use only letters"),
-    ("model", "resnet", r"model must be one of 'emnist_cnn', 'mnist_cnn'; got 'resnet'"),
+    ("model", "resnet", r"model must be one of 'embeddings_mlp', 'emnist_cnn', .*; got 'resnet'"),
     ("trials", 0, r"trials must be an int ≥ 1; got 0"),
 ]  # fmt: skip
 

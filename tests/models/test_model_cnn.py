@@ -151,9 +151,11 @@ def test_init_weights_uses_default_bounds():
 
 
 def test_registry():
-    assert available_models() == ["emnist_cnn", "mnist_cnn"]
+    assert {"emnist_cnn", "mnist_cnn", "resnet18", "ensemble"} <= set(available_models())
     model = build_model("emnist_cnn", 5, generator=_gen(0))
     assert isinstance(model, EMNISTBayesianCNN)
     assert model.num_classes == 5
-    with pytest.raises(UnknownNameError, match="unknown model 'resnet'; valid names: emnist_cnn"):
+    with pytest.raises(
+        UnknownNameError, match="unknown model 'resnet'; valid names: embeddings_mlp, emnist_cnn"
+    ):
         build_model("resnet", 10)

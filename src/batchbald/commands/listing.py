@@ -23,11 +23,13 @@ def add_parser(commands: Any) -> None:
 def list_command(args: argparse.Namespace) -> int:
     """Acquirers (with descriptions and parameters), datasets, models and configs."""
     from batchbald.experiments.components import available_dataset_names
-    from batchbald.models import available_models
+    from batchbald.models import model_descriptions
 
     _print_acquirers()
     print("datasets:\n  " + ", ".join(available_dataset_names()))
-    print("models:\n  " + ", ".join(available_models()))
+    print("models (model = NAME, or a [model] table with kind = NAME; docs/models.md):")
+    for name, description in model_descriptions().items():
+        print(f"  {name:24s} {description}")
     _print_configs(args.configs_dir)
     return 0
 

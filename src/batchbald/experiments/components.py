@@ -23,6 +23,7 @@ from batchbald.data import (
     load_dataset,
     random_validation_indices,
 )
+from batchbald.data.embeddings import EMBEDDINGS_PREFIX, load_embeddings
 from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
 from batchbald.experiments._checks import FieldError, join_path
 from batchbald.experiments.synthetic import SYNTHETIC_NAME, synthetic_dataset
@@ -42,7 +43,10 @@ _FLAW_EXTRAS = {"ood_contamination": {"dataset", "split"}}
 
 
 def available_dataset_names() -> list[str]:
-    """Every dataset a config may name: the registered IDX datasets and "synthetic"."""
+    """Every dataset a config may name: the registered IDX datasets and "synthetic".
+
+    Precomputed features are named ``"embeddings:FOLDER"`` (see ``docs/models.md``).
+    """
     return sorted([*available_datasets(), SYNTHETIC_NAME])
 
 
@@ -57,7 +61,7 @@ def fetch_data(
     Raises:
         DataError: the files are missing and cannot be downloaded.
     """
-    if config.dataset == SYNTHETIC_NAME:
+    if config.dataset == SYNTHETIC_NAME or config.dataset.startswith(EMBEDDINGS_PREFIX):
         return
     from batchbald.data import get_dataset_spec, resolve_data_dir
     from batchbald.data.fetch import locate_files
@@ -135,6 +139,8 @@ def prepare_data(
     generator = torch.Generator().manual_seed(derive_seed(config.seed, "data"))
     if config.dataset == SYNTHETIC_NAME:
         splits = synthetic_dataset(generator=generator)
+    elif config.dataset.startswith(EMBEDDINGS_PREFIX):
+        splits = load_embeddings(config.dataset[len(EMBEDDINGS_PREFIX) :])
     else:
         splits = load_dataset(config.dataset, data_dir=data_dir, download=download)
     train, test = splits.train, splits.test

@@ -99,6 +99,15 @@ def _training(value: Any, path: str) -> Mapping[str, Any]:
     return MappingProxyType(check_training_settings(dict(value), path))
 
 
+def _model(value: Any, path: str) -> Any:
+    """``model = "name"`` stays a string; a ``[model]`` table becomes a ``ModelSpec``."""
+    if isinstance(value, str):
+        return value
+    from batchbald.models import ModelSpec
+
+    return build(ModelSpec, value, path)
+
+
 def _methods(value: Any, path: str) -> tuple[MethodConfig, ...]:
     if not isinstance(value, list) or not value:
         raise ConfigError(
@@ -121,7 +130,8 @@ class ExperimentConfig:
         methods: the methods compared; all share every other setting.
         trials: trials per method (seeds ``seed``, ``seed + 1``, ...).
         seed: the first trial's seed.
-        model: a model name (``batchbald list``), e.g. "mnist_cnn".
+        model: a model kind (``batchbald list``), e.g. "mnist_cnn", or a ``[model]`` table
+            (:class:`batchbald.models.ModelSpec`: kind, posterior, weights, ...).
         training: training settings (fields of :class:`batchbald.training.TrainingConfig`).
     """
 
@@ -130,7 +140,7 @@ class ExperimentConfig:
     description: str = ""
     trials: int = 1
     seed: int = 0
-    model: str = "mnist_cnn"
+    model: Any = "mnist_cnn"
     data: DataConfig = field(default_factory=DataConfig)
     training: Mapping[str, Any] = field(default_factory=dict)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
@@ -142,12 +152,21 @@ class ExperimentConfig:
             raise FieldError("description", f"must be a string; got {self.description!r}")
         check_int(self.trials, "trials", minimum=1)
         check_int(self.seed, "seed", minimum=0)
-        from batchbald.models import available_models
+        from batchbald.models import ModelSpec, available_models
 
-        check_str(self.model, "model", choices=available_models())
+        if not isinstance(self.model, ModelSpec):
+            check_str(self.model, "model", choices=available_models())
         if not self.methods:
             raise FieldError("methods", "must list at least one method")
         object.__setattr__(self, "methods", tuple(self.methods))
+        if isinstance(self.model, ModelSpec) and self.model.kind == "ensemble":
+            k = max(method.k or self.scoring.k for method in self.methods)
+            if k > self.model.members:
+                raise FieldError(
+                    "scoring.k",
+                    f"must be ≤ model.members = {self.model.members} for an ensemble (its "
+                    f"members are the K posterior samples); got k = {k}",
+                )
         object.__setattr__(self, "training", MappingProxyType(dict(self.training)))
 
     def method(self, name: str) -> MethodConfig:
@@ -179,6 +198,7 @@ _SECTIONS = {
     "stop": lambda value, path: build(StopConfig, value, path),
     "training": _training,
     "methods": _methods,
+    "model": _model,
 }
 
 

@@ -93,10 +93,31 @@ class BayesianLearner:
         )  # fmt: skip
 
 
-def build_learner(config: Any, num_classes: int) -> BayesianLearner:
-    """The learner an :class:`~batchbald.experiments.config.ExperimentConfig` describes."""
+def build_learner(config: Any, num_classes: int) -> Any:
+    """The learner an :class:`~batchbald.experiments.config.ExperimentConfig` describes.
+
+    The paper's CNNs named by a string use :class:`BayesianLearner`; every other model (a
+    ``[model]`` table or a new kind's name) the generic learner
+    (:mod:`batchbald.training.generic`).
+    """
+    if not isinstance(config.model, str) or config.model not in ("mnist_cnn", "emnist_cnn"):
+        return _generic_learner(config, num_classes)
     return BayesianLearner(
         config.model,
+        num_classes,
+        TrainingConfig(**config.training),
+        test_k=config.scoring.test_k,
+        inference_batch_size=config.scoring.batch_size or None,
+    )
+
+
+def _generic_learner(config: Any, num_classes: int) -> Any:
+    from batchbald.models import ModelSpec
+    from batchbald.training.generic import GenericLearner
+
+    spec = config.model if isinstance(config.model, ModelSpec) else ModelSpec(config.model)
+    return GenericLearner(
+        spec,
         num_classes,
         TrainingConfig(**config.training),
         test_k=config.scoring.test_k,

@@ -21,6 +21,16 @@ def check_k(k: object, name: str = "k") -> int:
     return k
 
 
+def repeat_samples(hidden: torch.Tensor, k: int) -> torch.Tensor:
+    """``[B, ...] -> [B·K, ...]``: each row repeated K times, sample index fastest."""
+    batch = hidden.shape[0]
+    return (
+        hidden.unsqueeze(1)
+        .expand(batch, k, *hidden.shape[1:])
+        .reshape(batch * k, *hidden.shape[1:])
+    )
+
+
 class BayesianModule(nn.Module):
     """A network with MC dropout that returns K posterior samples of log-probabilities.
 
@@ -68,14 +78,17 @@ class BayesianModule(nn.Module):
         """
         k = check_k(k)
         hidden = self.deterministic(inputs)
-        batch = hidden.shape[0]
-        # [B, ...] -> [B·K, ...]: each input repeated K times, sample index fastest.
-        hidden_BK = (
-            hidden.unsqueeze(1)
-            .expand(batch, k, *hidden.shape[1:])
-            .reshape(batch * k, *hidden.shape[1:])
-        )
-        return self.stochastic(hidden_BK, k, generator=generator).view(batch, k, -1)
+        hidden_BK = repeat_samples(hidden, k)
+        return self.stochastic(hidden_BK, k, generator=generator).view(hidden.shape[0], k, -1)
+
+    def embed(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Penultimate features ``[B, D]`` (the last linear layer's input, dropout off).
+
+        Used by embedding-based acquirers (BADGE, core-sets). Callers choose the mode
+        (``model.eval()``) and ``torch.no_grad()``; :func:`~batchbald.models.predict_embeddings`
+        does both and streams a pool in chunks.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define embed()")
 
     def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
         """``log_probs_B_K_C`` in eval mode with the prepared consistent masks.

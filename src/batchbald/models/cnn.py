@@ -73,6 +73,10 @@ class _PaperCNN(BayesianModule):
         hidden = F.relu(self.fc1_drop(self.fc1(hidden), k, generator=generator))
         return F.log_softmax(self.fc2(hidden), dim=1)
 
+    def _features(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The head's fc1 ReLU output with dropout off (the input of fc2): ``[B, hidden]``."""
+        return F.relu(self.fc1(F.relu(F.max_pool2d(hidden, 2)).flatten(1)))
+
     def scoring_log_probs(self, inputs: torch.Tensor, k: int) -> torch.Tensor:
         """Exact fast ``log_probs_B_K_C`` (eval mode, prepared masks); see :mod:`.fast`."""
         k = check_k(k)
@@ -126,6 +130,11 @@ class MNISTBayesianCNN(_PaperCNN):
         super().__init__(num_classes, p, kernel_size=5)
         self._add_head(1024, 128, p, generator)
 
+    def embed(self, inputs: torch.Tensor) -> torch.Tensor:
+        """fc1's ReLU output with dropout off: ``[B, 128]``."""
+        _check_inputs(inputs, type(self).__name__)
+        return self._features(self.conv2(F.relu(F.max_pool2d(self.conv1(inputs), 2))))
+
     def stochastic(
         self, hidden: torch.Tensor, k: int, *, generator: torch.Generator | None
     ) -> torch.Tensor:
@@ -166,6 +175,12 @@ class EMNISTBayesianCNN(_PaperCNN):
         self.conv3 = nn.Conv2d(64, 128, kernel_size=3)
         self.conv3_drop = ConsistentMCDropout2d(p)
         self._add_head(2048, 512, p, generator)
+
+    def embed(self, inputs: torch.Tensor) -> torch.Tensor:
+        """fc1's ReLU output with dropout off: ``[B, 512]``."""
+        _check_inputs(inputs, type(self).__name__)
+        hidden = F.relu(self.conv2(F.relu(F.max_pool2d(self.conv1(inputs), 2))))
+        return self._features(self.conv3(hidden))
 
     def stochastic(
         self, hidden: torch.Tensor, k: int, *, generator: torch.Generator | None

@@ -14,7 +14,7 @@ from batchbald.models.base import (
     prepared_masks,
 )
 
-__all__ = ["predict_deterministic", "predict_log_probs"]
+__all__ = ["predict_deterministic", "predict_embeddings", "predict_log_probs"]
 
 # BLAS picks other GEMM kernels (other rounding) for matrices with very few rows; a short chunk
 # is padded (by repeating its last input) to at least this many (input, sample) rows so that
@@ -91,6 +91,28 @@ def predict_deterministic(
                 progress,
                 min_inputs=MIN_ROWS,
             )
+    finally:
+        model.train(was_training)
+
+
+def predict_embeddings(
+    model: BayesianModule,
+    inputs: torch.Tensor,
+    *,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> torch.Tensor:
+    """Penultimate features ``float32 [N, D]`` of every input (``model.embed``, eval mode).
+
+    For embedding-based acquirers (BADGE, core-sets). Args and device policy as
+    :func:`predict_deterministic`; the result does not depend on ``batch_size``.
+    """
+    _check_model(model)
+    was_training = model.training
+    model.eval()
+    try:
+        return _stream(model.embed, model, inputs, _chunk_size(batch_size, 1, model), progress,
+                       min_inputs=MIN_ROWS)  # fmt: skip
     finally:
         model.train(was_training)
 

@@ -9,9 +9,10 @@ import torch
 
 from batchbald.errors import ConfigError
 
-__all__ = ["EARLY_STOPPING_METRICS", "TrainingConfig"]
+__all__ = ["EARLY_STOPPING_METRICS", "OPTIMIZERS", "TrainingConfig"]
 
 EARLY_STOPPING_METRICS = ("accuracy", "nll")
+OPTIMIZERS = ("adam", "sgd")
 
 
 def _is_int(value: object) -> bool:
@@ -46,6 +47,12 @@ class TrainingConfig:
             the optimisation steps (the same maths, rounded differently): MNIST CNN training
             1.14-1.16× faster on CPU, validation included (``benchmarks/training_regimes.py
             --layouts``). Validation and scoring always run in the default layout.
+        optimizer: "adam" (the papers') or "sgd" (with ``momentum``).
+        momentum: SGD momentum.
+        class_weights: per-class weights of the training NLL (``C`` numbers), "balanced"
+            (``n / (C · n_c)`` from the labelled set, classes without labels weight 1), or
+            empty (unweighted).
+        freeze: parameter-name prefixes kept fixed during training (e.g. ``["net.conv1"]``).
     """
 
     lr: float = 1e-3
@@ -58,6 +65,10 @@ class TrainingConfig:
     validation_samples: int = 0
     device: str = "cpu"
     channels_last: bool = True
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    class_weights: tuple[float, ...] | str = ()
+    freeze: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not (_is_number(self.lr) and self.lr > 0):
@@ -85,6 +96,7 @@ class TrainingConfig:
             raise ConfigError(
                 f"TrainingConfig.channels_last must be true or false; got {self.channels_last!r}"
             )
+        self._check_regime()
         try:
             torch.device(self.device)
         except (RuntimeError, TypeError) as error:
@@ -92,3 +104,26 @@ class TrainingConfig:
                 f"TrainingConfig.device must be a torch device string such as 'cpu' or 'cuda'; "
                 f"got {self.device!r}"
             ) from error
+
+    def _check_regime(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"TrainingConfig.optimizer must be one of {', '.join(OPTIMIZERS)}; "
+                f"got {self.optimizer!r}"
+            )
+        if not (_is_number(self.momentum) and 0 <= self.momentum < 1):
+            raise ConfigError(f"TrainingConfig.momentum must lie in [0, 1); got {self.momentum!r}")
+        weights = self.class_weights
+        if weights != "balanced":
+            if isinstance(weights, str) or not all(_is_number(w) and w >= 0 for w in weights):
+                raise ConfigError(
+                    "TrainingConfig.class_weights must be 'balanced' or a list of numbers ≥ 0; "
+                    f"got {weights!r}"
+                )
+            object.__setattr__(self, "class_weights", tuple(float(w) for w in weights))
+        if isinstance(self.freeze, str) or not all(isinstance(n, str) and n for n in self.freeze):
+            raise ConfigError(
+                "TrainingConfig.freeze must be a list of parameter-name prefixes; "
+                f"got {self.freeze!r}"
+            )
+        object.__setattr__(self, "freeze", tuple(self.freeze))

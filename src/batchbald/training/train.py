@@ -16,6 +16,7 @@ from batchbald.models import BayesianModule
 from batchbald.training._epochs import PermutationStream, run_epoch
 from batchbald.training.config import TrainingConfig
 from batchbald.training.evaluate import evaluate
+from batchbald.training.regime import class_weight_tensor, make_optimizer
 
 __all__ = ["EpochRecord", "TrainingResult", "train_model"]
 
@@ -91,7 +92,10 @@ def train_model(
     generator: torch.Generator | None = None,
     on_epoch: Callable[[EpochRecord], object] | None = None,
 ) -> TrainingResult:
-    """Train a freshly initialised model with Adam, fixed-length epochs and early stopping.
+    """Train a freshly initialised model with fixed-length epochs and early stopping.
+
+    The optimiser (Adam by default, or SGD), frozen parameters and class weights come from
+    ``config``.
 
     After every epoch the model is validated (``config.validation_samples`` MC samples, 0 =
     dropout off); training stops once the metric has not strictly improved for
@@ -126,9 +130,10 @@ def _epoch_runner(
 ) -> Callable[[int], EpochRecord]:
     """``epoch_record(epoch)``: train one epoch, validate, and say how it went."""
     device = torch.device(config.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = make_optimizer(model, config)
     stream = PermutationStream(len(train), generator=generator)
-    batch_loss = _nll_loss(model, train, device, generator)
+    weights = class_weight_tensor(config, train.labels, train.num_classes)
+    batch_loss = _nll_loss(model, train, device, generator, weights)
 
     def epoch_record(epoch: int) -> EpochRecord:
         loss = run_epoch(model, optimizer, stream.take(config.epoch_size), batch_loss, config)
@@ -188,13 +193,21 @@ def _nll_loss(
     train: ImageData,
     device: torch.device,
     generator: torch.Generator | None,
+    weights: torch.Tensor | None = None,
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The mean NLL of a batch of training positions, one dropout sample per example."""
+    """The mean (class-weighted) NLL of a batch, one dropout sample per example.
+
+    An ensemble in training mode returns all M members as samples; the loss is then the sum
+    of the members' mean NLLs (equal to the plain mean NLL when K = 1).
+    """
     inputs, labels = train.inputs.to(device), train.labels.to(device)
+    weights = weights.to(device) if weights is not None else None
 
     def batch_loss(batch: torch.Tensor) -> torch.Tensor:
         batch = batch.to(device)
-        log_probs_B_C = model(inputs[batch], 1, generator=generator).squeeze(1)
-        return F.nll_loss(log_probs_B_C, labels[batch])
+        log_probs_B_K_C = model(inputs[batch], 1, generator=generator)
+        k = log_probs_B_K_C.shape[1]
+        targets = labels[batch].repeat_interleave(k)
+        return F.nll_loss(log_probs_B_K_C.flatten(0, 1), targets, weight=weights) * k
 
     return batch_loss
