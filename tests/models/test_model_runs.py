@@ -16,9 +16,8 @@ from batchbald.data.embeddings import write_demo_embeddings
 from batchbald.errors import ConfigError
 from batchbald.experiments.config import config_from_dict
 from batchbald.experiments.synthetic import synthetic_dataset
-from batchbald.loop import ActiveLearningLoop, LoopGenerators, LoopSettings
+from batchbald.loop import ActiveLearningLoop, DatasetOracle, LoopGenerators, LoopSettings
 from batchbald.models import ModelSpec
-from batchbald.loop import DatasetOracle
 from batchbald.training import TrainingConfig
 from batchbald.training.generic import GenericLearner
 

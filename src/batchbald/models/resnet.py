@@ -1,5 +1,7 @@
-"""ResNet-18 (He et al., CVPR 2016), written out here because torchvision does not install
-beside the pinned torch 2.13.0 on CPU.
+"""ResNet-18 (He et al., CVPR 2016), written out here.
+
+torchvision does not install beside the pinned torch 2.13.0 on CPU (its PyPI wheels are
+linked against CUDA torch), so the package defines the architecture itself.
 
 The layer structure, hyperparameters and parameter names follow torchvision's ``resnet18``
 (``conv1``, ``bn1``, ``layer1.0.conv1``, ..., ``layer2.0.downsample.0``, ``fc``), so a state dict
@@ -47,8 +49,10 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    """ResNet-18: 7×7/2 stem, 3×3/2 max-pool, four stages of two basic blocks, global average
-    pool, one linear layer. Returns logits ``[B, num_classes]``.
+    """ResNet-18: returns logits ``[B, num_classes]``.
+
+    7×7/2 stem, 3×3/2 max-pool, four stages of two basic blocks, global average pool, one
+    linear layer.
 
     Args:
         num_classes: C.
@@ -96,7 +100,7 @@ class ResNet18(nn.Module):
 
 @torch.no_grad()
 def init_resnet(model: nn.Module, generator: torch.Generator) -> nn.Module:
-    """torchvision's ResNet initialisation, drawn from ``generator`` in registration order.
+    """The torchvision ResNet initialisation, drawn from ``generator`` in registration order.
 
     Convolutions: Kaiming normal (fan-out, ReLU gain); batch norms: weight 1, bias 0; linear
     layers: uniform in ``±1/sqrt(fan_in)`` (PyTorch's default).

@@ -1,6 +1,7 @@
-"""The loop's ``Learner`` for any :class:`~batchbald.models.ModelSpec`: user networks with
-consistent MC dropout, last-layer posteriors over a frozen backbone, deep ensembles, and MLPs
-over precomputed embeddings.
+"""The loop's ``Learner`` for any :class:`~batchbald.models.ModelSpec`.
+
+User networks with consistent MC dropout, last-layer posteriors over a frozen backbone, deep
+ensembles, and MLPs over precomputed embeddings.
 
 Each step builds a fresh model from the spec (init from ``generators.init``, the spec's weights
 file loaded), trains it with :func:`~batchbald.training.train_model` (optimiser, epochs, early
