@@ -26,7 +26,7 @@ def list_command(args: argparse.Namespace) -> int:
     from batchbald.models import model_descriptions
 
     _print_acquirers()
-    print("datasets:\n  " + ", ".join(available_dataset_names()))
+    print("datasets:\n  " + ", ".join(available_dataset_names()) + ", embeddings:FOLDER")
     print("models (model = NAME, or a [model] table with kind = NAME; docs/models.md):")
     for name, description in model_descriptions().items():
         print(f"  {name:24s} {description}")
