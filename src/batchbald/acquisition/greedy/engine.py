@@ -1,0 +1,191 @@
+"""The greedy loop shared by every greedy batch rule, lazily evaluated (Minoux 1978).
+
+Step n adds the available candidate of largest gain (ties: lowest pool index). Lazy greedy
+visits the candidates in order of upper bounds on their gains, scores them exactly in doubling
+blocks, and stops once the best exact gain beats every remaining bound. Two kinds of bound are
+used, and both are valid, so the picks are full greedy's (``lazy=False``) in both phases
+(proofs: ``docs/greedy.md``):
+
+* :class:`CarriedBounds`: values from earlier steps, valid only while every step is exact
+  (submodularity); a sampled step estimates its gains from fresh draws, which earlier values
+  do not bound, so sampled steps carry nothing.
+* :class:`StepBounds`: bounds from this step's own configurations (Jensen's inequality over
+  groups of configurations), supplied by the objective.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+from batchbald.acquisition.numerics import argmax_lowest_index
+from batchbald.acquisition.result import AcquisitionResult
+
+__all__ = ["TIE_TOLERANCE", "CarriedBounds", "Objective", "StepBounds", "run_greedy"]
+
+#: Gains within this absolute distance are ties (broken by the lower pool index), which makes
+#: picks independent of floating-point reduction order (chunking, memory budget). Bounds get the
+#: same slack, so rounding can never hide a candidate from lazy greedy.
+TIE_TOLERANCE = 1e-12
+#: Candidates scored together in the first block of a lazy step; later blocks double in size,
+#: up to MAX_BLOCK (bounded overshoot past the stopping point).
+FIRST_BLOCK = 32
+MAX_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class CarriedBounds:
+    """Upper bounds on every pool point's gain carried from one greedy step to the next.
+
+    Attributes:
+        values_N: float64 ``[N]``; meaningful only where ``valid``.
+        valid: False once a step is sampled: its gains are estimates from fresh draws.
+    """
+
+    values_N: torch.Tensor
+    valid: bool = True
+
+    def for_step(self, exact: bool) -> CarriedBounds:
+        """The bounds usable by a step (exact: these; sampled: none)."""
+        return self if exact and self.valid else CarriedBounds(self.values_N, valid=False)
+
+    def at(self, candidates: torch.Tensor) -> torch.Tensor:
+        """The bounds of ``candidates`` (+inf where there are none)."""
+        if self.valid:
+            return self.values_N[candidates]
+        return torch.full(candidates.shape, math.inf, dtype=torch.float64, device=candidates.device)
+
+
+class StepBounds(Protocol):
+    """Upper bounds on one step's gains from that step's configurations (lazy steps only)."""
+
+    #: Whether the bounds also bound later steps' gains in the exact phase (may be carried).
+    carried: bool
+
+    def initial(self, candidates: torch.Tensor) -> torch.Tensor:
+        """Bounds for every candidate, float64 ``[n]``."""
+
+    def reorder(self, permutation: torch.Tensor) -> None:
+        """The candidates were sorted by ``permutation``; keep any per-candidate state aligned."""
+
+    def next_stage(self, start: int, order: torch.Tensor, upper: torch.Tensor, best: float):
+        """A finer bound for the candidates from ``start`` on: ``(order, upper)`` of those still
+        in play (sorted by their new bounds), or None when there is no further stage."""
+
+    def prune(self, block: torch.Tensor, upper: torch.Tensor, best: float):
+        """Tighter bounds for a block about to be scored: ``(kept, bounds of the block)``."""
+
+
+class Objective(Protocol):
+    """What :func:`run_greedy` maximises (see :mod:`batchbald.acquisition.greedy`)."""
+
+    num_points: int
+
+    def first_gains(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gains of every pool point for the empty batch, and their first carried bounds."""
+
+    def advance(self, picks: list[int], step: int) -> bool:
+        """Configurations of the batch ``picks`` for step ``step``; True when exact."""
+
+    def batch_score(self, picks: list[int]) -> float:
+        """a(A) for the current batch under the current configurations (0 when empty)."""
+
+    def step_bounds(self, candidates: torch.Tensor) -> StepBounds | None:
+        """This step's bounds, or None when they would cost about as much as the gains."""
+
+    def gains(self, block: torch.Tensor, best: float, lazy: bool):
+        """Exact gains of a block: ``(gains, candidates they belong to, carried values)``.
+
+        Lazy objectives may skip candidates that provably cannot beat ``best``; the carried
+        values (one per block candidate) bound the candidates' gains at later exact steps.
+        """
+
+
+@dataclass
+class _Best:
+    """The best candidate so far; ties within TIE_TOLERANCE go to the lower index."""
+
+    gain: float = -math.inf
+    index: int = -1
+
+    def offer(self, gains: torch.Tensor, indices: torch.Tensor) -> None:
+        gain, index = argmax_lowest_index(gains, indices, TIE_TOLERANCE)
+        if gain > self.gain + TIE_TOLERANCE or (
+            gain >= self.gain - TIE_TOLERANCE and index < self.index
+        ):
+            self.gain, self.index = gain, index
+
+
+def run_greedy(objective: Objective, batch_size: int, lazy: bool) -> AcquisitionResult:
+    """Greedy maximisation of ``objective`` over ``batch_size`` picks.
+
+    Returns:
+        :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` the estimated a(A) of
+        the first i + 1 picks (float64).
+    """
+    gains_N, first_bounds_N = objective.first_gains()
+    positions = torch.arange(objective.num_points, device=gains_N.device)
+    gain, pick = argmax_lowest_index(gains_N, positions, TIE_TOLERANCE)
+    carried = CarriedBounds(first_bounds_N)
+    available_N = torch.ones(objective.num_points, dtype=torch.bool, device=gains_N.device)
+    picks, scores = [pick], [gain]
+    available_N[pick] = False
+    for step in range(1, batch_size):
+        carried = carried.for_step(objective.advance(picks, step))
+        gain, pick, carried = _best_candidate(objective, carried, available_N, lazy)
+        scores.append(objective.batch_score(picks) + gain)
+        picks.append(pick)
+        available_N[pick] = False
+    return AcquisitionResult(
+        indices=torch.tensor(picks, dtype=torch.int64, device=gains_N.device),
+        scores=torch.tensor(scores, dtype=torch.float64, device=gains_N.device),
+    )
+
+
+def _best_candidate(
+    objective: Objective, carried: CarriedBounds, available_N: torch.Tensor, lazy: bool
+) -> tuple[float, int, CarriedBounds]:
+    """This step's pick, its gain and the bounds for the next step."""
+    candidates = torch.nonzero(available_N).squeeze(1)
+    upper = carried.at(candidates)
+    bounds = objective.step_bounds(candidates) if lazy else None
+    next_N = carried.values_N.clone() if carried.valid else None
+    if bounds is not None:
+        upper = torch.minimum(upper, bounds.initial(candidates))
+        if bounds.carried and next_N is not None:
+            next_N[candidates] = upper
+    # Candidates by decreasing bound, ties by index (stable sort of an index-ordered list).
+    ranked = torch.sort(upper, descending=True, stable=True)
+    order, upper = candidates[ranked.indices], ranked.values
+    if bounds is not None:
+        bounds.reorder(ranked.indices)
+    best, scored = _Best(), False
+    start, block = 0, (FIRST_BLOCK if lazy else len(order))
+    while start < len(order):
+        if lazy and float(upper[start]) + TIE_TOLERANCE < best.gain:
+            break  # no remaining candidate can beat the best gain
+        if bounds is not None and scored:
+            staged = bounds.next_stage(start, order, upper, best.gain)
+            if staged is not None:
+                (order, upper), start, scored = staged, 0, False
+                continue
+        block_indices = order[start : start + block]
+        block_upper = upper[start : start + block]
+        start, block = start + len(block_indices), min(2 * block, MAX_BLOCK)
+        if bounds is not None and best.gain > -math.inf:
+            block_indices, block_upper = bounds.prune(block_indices, block_upper, best.gain)
+            if bounds.carried and next_N is not None:
+                next_N[block_indices] = block_upper
+            block_indices = block_indices[block_upper + TIE_TOLERANCE >= best.gain]
+            if not len(block_indices):
+                continue
+        gains, kept, carry = objective.gains(block_indices, best.gain, lazy)
+        scored = True
+        if next_N is not None:
+            next_N[block_indices] = carry
+        if len(kept):
+            best.offer(gains, kept)
+    return best.gain, best.index, (CarriedBounds(next_N) if next_N is not None else carried)
