@@ -84,10 +84,9 @@ def batchbald(
     batch_size = check_batch_size(batch_size, log_probs.shape[0])
     options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
     # Δ(c | ∅) = BALD(c): the first gains and bounds.
-    bald_N, conditional_entropy_N = bald_and_conditional_entropy(
-        log_probs, max_elements=max(1, min(DEFAULT_CHUNK_ELEMENTS, options.max_memory_bytes // 32))
-    )
-    objective = SingleTermObjective(log_probs, bald_N, conditional_entropy_N, options, batch_size)
+    max_elements = max(1, min(DEFAULT_CHUNK_ELEMENTS, options.max_memory_bytes // 32))
+    first = bald_and_conditional_entropy(log_probs, max_elements=max_elements)
+    objective = SingleTermObjective(log_probs, first, options, batch_size)
     warn_few_samples(log_probs, batch_size, options)
     result = run_greedy(objective, batch_size, options.lazy)
     scores = result.scores.clamp_(min=0.0)

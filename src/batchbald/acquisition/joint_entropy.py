@@ -96,7 +96,10 @@ class LabelConfigurations:
 
 
 def empty_configurations(
-    num_posterior_samples: int, *, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+    num_posterior_samples: int,
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
 ) -> LabelConfigurations:
     """The single (empty) configuration of an empty batch: H = 0, posterior uniform over ω."""
     return LabelConfigurations(
@@ -189,7 +192,9 @@ def sample_configurations(
     device = log_probs_A_K_C.device
     repeats, remainder = divmod(num_configurations, num_posterior_samples)
     extra = torch.randperm(num_posterior_samples, generator=generator)[:remainder].to(device)
-    sample_index_M = torch.cat([torch.arange(num_posterior_samples, device=device).repeat(repeats), extra])
+    sample_index_M = torch.cat(
+        [torch.arange(num_posterior_samples, device=device).repeat(repeats), extra]
+    )
     labels = torch.empty(num_configurations, num_points, dtype=torch.long, device=device)
     for point, log_probs_K_C in enumerate(log_probs_A_K_C):
         # [K, C] -> per-draw class probabilities [M, C]; inverse-CDF sampling with uniforms.

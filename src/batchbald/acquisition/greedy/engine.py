@@ -119,8 +119,18 @@ class _Best:
             self.gain, self.index = gain, index
 
 
-def run_greedy(objective: Objective, batch_size: int, lazy: bool) -> AcquisitionResult:
+def run_greedy(
+    objective: Objective, batch_size: int, lazy: bool, *, first_block: int = FIRST_BLOCK
+) -> AcquisitionResult:
     """Greedy maximisation of ``objective`` over ``batch_size`` picks.
+
+    Args:
+        objective: what to maximise (BatchBALD's or the evaluation rules').
+        batch_size: b, 1 ≤ b ≤ N.
+        lazy: visit candidates in order of their bounds and stop once none can win; the picks
+            are the same either way.
+        first_block: candidates scored together in the first block of a lazy step (blocks then
+            double up to MAX_BLOCK); only the amount of work depends on it.
 
     Returns:
         :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` the estimated a(A) of
@@ -135,7 +145,8 @@ def run_greedy(objective: Objective, batch_size: int, lazy: bool) -> Acquisition
     available_N[pick] = False
     for step in range(1, batch_size):
         carried = carried.for_step(objective.advance(picks, step))
-        gain, pick, carried = _best_candidate(objective, carried, available_N, lazy)
+        block = first_block if lazy else objective.num_points
+        gain, pick, carried = _best_candidate(objective, carried, available_N, block)
         scores.append(objective.batch_score(picks) + gain)
         picks.append(pick)
         available_N[pick] = False
@@ -146,9 +157,10 @@ def run_greedy(objective: Objective, batch_size: int, lazy: bool) -> Acquisition
 
 
 def _best_candidate(
-    objective: Objective, carried: CarriedBounds, available_N: torch.Tensor, lazy: bool
+    objective: Objective, carried: CarriedBounds, available_N: torch.Tensor, block: int
 ) -> tuple[float, int, CarriedBounds]:
-    """This step's pick, its gain and the bounds for the next step."""
+    """This step's pick, its gain and the bounds for the next step (lazy: ``block`` < N)."""
+    lazy = block < objective.num_points
     candidates = torch.nonzero(available_N).squeeze(1)
     upper = carried.at(candidates)
     bounds = objective.step_bounds(candidates) if lazy else None
@@ -163,7 +175,7 @@ def _best_candidate(
     if bounds is not None:
         bounds.reorder(ranked.indices)
     best, scored = _Best(), False
-    start, block = 0, (FIRST_BLOCK if lazy else len(order))
+    start = 0
     while start < len(order):
         if lazy and float(upper[start]) + TIE_TOLERANCE < best.gain:
             break  # no remaining candidate can beat the best gain

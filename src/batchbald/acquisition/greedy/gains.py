@@ -99,7 +99,11 @@ class Workspace:
     ) -> None:
         num_posterior_samples, num_classes = log_probs_N_K_C.shape[1:]
         per_candidate = num_posterior_samples * num_classes
-        self.chunk_size, self.num_posterior_samples, self.num_classes = chunk_size, num_posterior_samples, num_classes
+        self.chunk_size, self.num_posterior_samples, self.num_classes = (
+            chunk_size,
+            num_posterior_samples,
+            num_classes,
+        )
         self.gathered = log_probs_N_K_C.new_empty(chunk_size * per_candidate)
         self.probs = log_probs_N_K_C.new_empty(chunk_size * per_candidate, dtype=dtype)
         self.probs_T = log_probs_N_K_C.new_empty(chunk_size * per_candidate, dtype=dtype)
@@ -157,9 +161,13 @@ def conditional_entropy_sums(
         conditional_M_nC = space.conditional[:size].view(num_configs, -1)
         entropy_M_nC = space.entropy[:size].view(num_configs, -1)
         # [n, K, C] -> [K, n, C] -> [K, n·C]: one GEMM scores the whole chunk.
-        probs_n_K_C = space.probs[: n * num_posterior_samples * num_classes].view(n, num_posterior_samples, -1)
+        probs_n_K_C = space.probs[: n * num_posterior_samples * num_classes].view(
+            n, num_posterior_samples, -1
+        )
         probs_n_K_C.copy_(log_probs_N_K_C[start:stop]).exp_()
-        probs_K_n_C = space.probs_T[: n * num_posterior_samples * num_classes].view(num_posterior_samples, n, -1)
+        probs_K_n_C = space.probs_T[: n * num_posterior_samples * num_classes].view(
+            num_posterior_samples, n, -1
+        )
         probs_K_n_C.copy_(probs_n_K_C.transpose(0, 1))
         torch.mm(posterior_M_K, probs_K_n_C.view(num_posterior_samples, -1), out=conditional_M_nC)
         neg_entropy_terms_(conditional_M_nC, entropy_M_nC)
@@ -191,7 +199,9 @@ def _weighted_row_sum(weights_M: torch.Tensor, values_M_R: torch.Tensor) -> torc
     return total_R
 
 
-def rounding_bound(num_posterior_samples: int, num_classes: int, dtype: torch.dtype, num_rows: int) -> float:
+def rounding_bound(
+    num_posterior_samples: int, num_classes: int, dtype: torch.dtype, num_rows: int
+) -> float:
     """A bound on |computed − exact| of one :func:`conditional_entropy_sums` value over
     ``num_rows`` rows (weights summing to ≤ 1).
 
@@ -240,4 +250,3 @@ def conditional_entropy_sums_at(
             space,
         )
     return out
-

@@ -71,7 +71,6 @@ def group_by_posterior_mode(
     return mass_G_K[used] / weights_G[used, None], weights_G[used], group_M
 
 
-
 #: Bound from grouped configurations when the step has at least this many times as many
 #: configurations as groups by posterior mode (≤ K).
 COARSEN_MIN_RATIO = 4

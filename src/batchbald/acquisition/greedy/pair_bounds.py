@@ -41,7 +41,9 @@ class GroupBounds:
         self.objective = objective
         train, evaluation = objective.train, objective.evaluation
         self.exact = train.configs.exact and evaluation.configs.exact
-        self.train_groups = coarsen_by_posterior_mode(train.posterior_M_K, train.weights_M, bins=bins)
+        self.train_groups = coarsen_by_posterior_mode(
+            train.posterior_M_K, train.weights_M, bins=bins
+        )
         self.eval_groups = group_by_posterior_mode(
             evaluation.posterior_M_K, evaluation.weights_M, bins=bins
         )
@@ -49,7 +51,9 @@ class GroupBounds:
         # I_g(M; K) = H[π̄_g] − Σ_{m∈g} (w_m / W_g) H[π_m], float64, ≥ 0 up to rounding.
         weighted_M = evaluation.weights_M.double() * entropy_rows(evaluation.posterior_M_K.double())
         kept = group_M >= 0
-        members_G = weighted_M.new_zeros(len(weights_G)).index_add_(0, group_M[kept], weighted_M[kept])
+        members_G = weighted_M.new_zeros(len(weights_G)).index_add_(
+            0, group_M[kept], weighted_M[kept]
+        )
         information_G = entropy_rows(posterior_G_K.double()) - members_G / weights_G.double()
         self.information_G = information_G.clamp_min_(0.0)
         self.num_rows = max(len(self.train_groups[1]), len(weights_G))
@@ -67,6 +71,10 @@ class GroupBounds:
         )
         eps64 = torch.finfo(torch.float64).eps
         self.slack += 4 * num_posterior_samples * eps64 * math.log(num_posterior_samples)
+
+    def __call__(self, candidates: torch.Tensor) -> torch.Tensor:
+        """Bounds ≥ gain(c | A) for ``candidates``, float64 ``[n]``."""
+        return self.train_upper(candidates) - self.eval_lower(candidates) + self.slack
 
     def train_upper(self, candidates: torch.Tensor) -> torch.Tensor:
         """≥ Δ_train(c | A) up to ``slack`` (Jensen over the groups), float64 ``[n]``."""
@@ -108,7 +116,8 @@ class StagedGroupBounds:
 
     carried = False
 
-    def __init__(self, objective, num_configs: int) -> None:
+    def __init__(self, objective, max_rows: float) -> None:
+        """Bounds of ``objective``'s current step; finer levels only up to ``max_rows`` rows."""
         self.objective = objective
         self.coarse = GroupBounds(objective, 1)
         levels: dict[int, GroupBounds] = {}
@@ -116,7 +125,7 @@ class StagedGroupBounds:
         for bins, evaluation_term in REFINE_STAGES:
             if bins not in levels:
                 levels[bins] = GroupBounds(objective, bins)
-            if levels[bins].num_rows * REFINE_MIN_RATIO <= num_configs:
+            if levels[bins].num_rows <= max_rows:
                 self.stages.append((levels[bins], evaluation_term))
         self.train_upper = self.eval_lower = torch.empty(0)
 
@@ -140,7 +149,13 @@ class StagedGroupBounds:
         level, evaluation_term = self.stages.pop(0)
         in_play = upper[start:] + TIE_TOLERANCE >= best
         order, upper = order[start:][in_play], upper[start:][in_play]
-        train_upper, eval_lower = self.train_upper[start:][in_play], self.eval_lower[start:][in_play]
+        train_upper, eval_lower = (
+            self.train_upper[start:][in_play],
+            self.eval_lower[start:][in_play],
+        )
+        self.objective.refined.append(
+            ("eval_lower" if evaluation_term else "train_upper", len(order))
+        )
         if evaluation_term:
             eval_lower = torch.maximum(eval_lower, level.eval_lower(order))
         else:

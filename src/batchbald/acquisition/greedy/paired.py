@@ -10,14 +10,16 @@ concavity bound that skips the evaluation model's GEMM where it cannot change th
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from batchbald.acquisition import joint_entropy as je
-from batchbald.acquisition.greedy.gains import candidate_chunk_size
-from batchbald.acquisition.greedy.options import GreedyOptions
 from batchbald.acquisition.greedy.engine import TIE_TOLERANCE
+from batchbald.acquisition.greedy.gains import candidate_chunk_size
 from batchbald.acquisition.greedy.grouping import COARSEN_MIN_RATIO
-from batchbald.acquisition.greedy.pair_bounds import StagedGroupBounds
+from batchbald.acquisition.greedy.options import GreedyOptions
+from batchbald.acquisition.greedy.pair_bounds import REFINE_MIN_RATIO, StagedGroupBounds
 from batchbald.acquisition.greedy.terms import Term, sample_entropies
 from batchbald.acquisition.scores import entropy
 
@@ -25,10 +27,20 @@ __all__ = ["PairedObjective"]
 
 
 class PairedObjective:
-    """a(A) = f_train(A) − f_eval(A), as an :class:`~batchbald.acquisition.greedy.engine.Objective`."""
+    """a(A) = f_train(A) − f_eval(A): the evaluation rules' greedy objective."""
 
-    def __init__(self, pair, weight: float, options: GreedyOptions) -> None:
-        self.weight, self.options = weight, options
+    def __init__(
+        self,
+        pair: tuple[torch.Tensor, torch.Tensor],
+        weight: float,
+        options: GreedyOptions,
+        refine_min_ratio: float = REFINE_MIN_RATIO,
+    ) -> None:
+        """Args: the training and evaluation log-probabilities; λ; the options; use a finer
+        group bound when the exact gains have at least ``refine_min_ratio`` times its rows."""
+        self.weight, self.options, self.refine_min_ratio = weight, options, refine_min_ratio
+        #: (term, candidates) of every refinement stage run: "train_upper" or "eval_lower".
+        self.refined: list[tuple[str, int]] = []
         self.num_points = pair[0].shape[0]
         self.sample_entropies = [sample_entropies(log_probs) for log_probs in pair]
         self.train, self.evaluation = (
@@ -82,7 +94,8 @@ class PairedObjective:
         num_configs = min(self.train.num_configurations, self.evaluation.num_configurations)
         if num_configs < COARSEN_MIN_RATIO * self.train.log_probs_N_K_C.shape[1]:
             return None
-        return StagedGroupBounds(self, num_configs)
+        max_rows = num_configs / self.refine_min_ratio if self.refine_min_ratio else math.inf
+        return StagedGroupBounds(self, max_rows)
 
     def gains(self, block: torch.Tensor, best: float, lazy: bool):
         train_gains = self.train.gains(block, self.chunk)

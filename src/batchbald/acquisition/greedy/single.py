@@ -50,8 +50,15 @@ class Workspaces:
     coarse: Workspace
 
     @classmethod
-    def allocate(cls, log_probs_N_K_C: torch.Tensor, options: GreedyOptions, batch_size: int):
-        """Buffers for the largest step of a ``batch_size`` batch."""
+    def allocate(
+        cls,
+        log_probs_N_K_C: torch.Tensor,
+        options: GreedyOptions,
+        batch_size: int,
+        coarse_dtype: torch.dtype | None = None,
+    ) -> Workspaces:
+        """Buffers for the largest step of a ``batch_size`` batch (``coarse_dtype``: the
+        bounds' dtype, by default float64 up to COARSE_F64_MAX_ROWS rows, else COARSE_DTYPE)."""
         num_points, num_posterior_samples, num_classes = log_probs_N_K_C.shape
         sampled = options.sampled(num_classes, batch_size - 1)
         max_rows = options.num_samples if sampled else num_classes ** max(batch_size - 1, 0)
@@ -69,7 +76,9 @@ class Workspaces:
 
         fine = workspace(max_rows, options.dtype, FINE_SHARE)
         coarse_rows = min(num_posterior_samples * REFINE_BINS, max_rows)
-        coarse_dtype = torch.float64 if coarse_rows <= COARSE_F64_MAX_ROWS else COARSE_DTYPE
+        if coarse_dtype is None:
+            small = coarse_rows <= COARSE_F64_MAX_ROWS
+            coarse_dtype = torch.float64 if small else COARSE_DTYPE
         try:
             coarse = workspace(coarse_rows, coarse_dtype, COARSE_SHARE)
         except InvalidInputError:
@@ -142,13 +151,26 @@ class _MergedBounds:
 
 
 class SingleTermObjective:
-    """a(A) = I(y_A; ω) (BatchBALD), as an :class:`~batchbald.acquisition.greedy.engine.Objective`."""
+    """a(A) = I(y_A; ω): BatchBALD's greedy objective."""
 
-    def __init__(self, log_probs_N_K_C, bald_N, conditional_entropy_N, options, batch_size):
+    def __init__(
+        self,
+        log_probs_N_K_C: torch.Tensor,
+        first: tuple[torch.Tensor, torch.Tensor],
+        options: GreedyOptions,
+        batch_size: int,
+        coarse_dtype: torch.dtype | None = None,
+    ) -> None:
+        """Args: the pool's log-probabilities; ``first``: BALD and E_ω H(y | ω) per point
+        (float64 ``[N]`` each); the options; b; the bounds' dtype (see :class:`Workspaces`)."""
+        self.bald_N, conditional_entropy_N = first
         self.term = Term.empty(log_probs_N_K_C, conditional_entropy_N, options.dtype)
-        self.bald_N, self.options = bald_N, options
-        self.num_points = log_probs_N_K_C.shape[0]
-        self.spaces = Workspaces.allocate(log_probs_N_K_C, options, batch_size) if batch_size > 1 else None
+        self.options, self.num_points = options, log_probs_N_K_C.shape[0]
+        self.spaces = (
+            Workspaces.allocate(log_probs_N_K_C, options, batch_size, coarse_dtype)
+            if batch_size > 1
+            else None
+        )
         self.exact_rows: Rows | None = None
 
     def first_gains(self) -> tuple[torch.Tensor, torch.Tensor]:
