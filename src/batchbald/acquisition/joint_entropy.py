@@ -188,6 +188,20 @@ def sample_configurations(
         num_configurations: M ≥ 1.
         generator: the source of randomness.
     """
+    labels = _draw_labels(log_probs_A_K_C, num_configurations, generator)
+    # Identical draws contribute identical terms: keep each distinct configuration once with
+    # weight count/M. The estimate is unchanged; the GEMMs shrink when the predictive is peaked.
+    labels, counts = torch.unique(labels, dim=0, return_counts=True)
+    log_joint = _log_joint_of_labels(log_probs_A_K_C, labels, dtype)
+    log_proposal = torch.logsumexp(log_joint, dim=1) - math.log(log_probs_A_K_C.shape[1])
+    log_weights = counts.to(dtype).log_() - math.log(num_configurations)
+    return LabelConfigurations(labels, log_joint, log_weights, log_proposal)
+
+
+def _draw_labels(
+    log_probs_A_K_C: torch.Tensor, num_configurations: int, generator: torch.Generator | None
+) -> torch.Tensor:
+    """M stratified draws of the batch's labels (see :func:`sample_configurations`), ``[M, A]``."""
     num_points, num_posterior_samples, num_classes = log_probs_A_K_C.shape
     device = log_probs_A_K_C.device
     repeats, remainder = divmod(num_configurations, num_posterior_samples)
@@ -199,21 +213,10 @@ def sample_configurations(
     for point, log_probs_K_C in enumerate(log_probs_A_K_C):
         # [K, C] -> per-draw class probabilities [M, C]; inverse-CDF sampling with uniforms.
         cdf_M_C = log_probs_K_C.double().exp().cumsum(dim=1)[sample_index_M]
-        uniforms = torch.rand(num_configurations, 1, generator=generator, dtype=torch.float64).to(
-            device
-        )
-        labels[:, point] = (
-            torch.searchsorted(cdf_M_C, uniforms * cdf_M_C[:, -1:])
-            .squeeze(1)
-            .clamp_(max=num_classes - 1)
-        )
-    # Identical draws contribute identical terms: keep each distinct configuration once with
-    # weight count/M. The estimate is unchanged; the GEMMs shrink when the predictive is peaked.
-    labels, counts = torch.unique(labels, dim=0, return_counts=True)
-    log_joint = _log_joint_of_labels(log_probs_A_K_C, labels, dtype)
-    log_proposal = torch.logsumexp(log_joint, dim=1) - math.log(num_posterior_samples)
-    log_weights = counts.to(dtype).log_() - math.log(num_configurations)
-    return LabelConfigurations(labels, log_joint, log_weights, log_proposal)
+        uniforms_M_1 = torch.rand(num_configurations, 1, generator=generator, dtype=torch.float64)
+        found = torch.searchsorted(cdf_M_C, uniforms_M_1.to(device) * cdf_M_C[:, -1:])
+        labels[:, point] = found.squeeze(1).clamp_(max=num_classes - 1)
+    return labels
 
 
 def rescore(configs: LabelConfigurations, log_probs_A_K_C: torch.Tensor) -> LabelConfigurations:

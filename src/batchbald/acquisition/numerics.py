@@ -21,13 +21,14 @@ __all__ = [
 ]
 
 
-def plogp_sums(log_probs_n_D: torch.Tensor, probs_n_D: torch.Tensor) -> torch.Tensor:
-    """Σ_d p log p per row, float64 ``[n]``, given p and log p; overwrites ``probs_n_D``.
+def plogp_sums(log_probs_n_: torch.Tensor, probs_n_: torch.Tensor) -> torch.Tensor:
+    """Σ p log p over all but the first axis, float64 ``[n]``, given p (contiguous, overwritten
+    with p log p) and log p (any strides).
 
     Uses the given log p (one product per element instead of a second logarithm). Where p = 0,
     0 · (−inf) is NaN; it counts as 0, and the repair pass runs only when a row sum shows a NaN.
     """
-    plogp = probs_n_D.mul_(log_probs_n_D)
+    plogp = probs_n_.mul_(log_probs_n_).view(len(probs_n_), -1)
     sums = plogp.sum(dim=1, dtype=torch.float64)
     if torch.isnan(sums).any():
         sums = plogp.nan_to_num_(nan=0.0).sum(dim=1, dtype=torch.float64)

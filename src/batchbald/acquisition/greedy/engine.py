@@ -161,43 +161,71 @@ def _best_candidate(
 ) -> tuple[float, int, CarriedBounds]:
     """This step's pick, its gain and the bounds for the next step (lazy: ``block`` < N)."""
     lazy = block < objective.num_points
-    candidates = torch.nonzero(available_N).squeeze(1)
-    upper = carried.at(candidates)
-    bounds = objective.step_bounds(candidates) if lazy else None
-    next_N = carried.values_N.clone() if carried.valid else None
-    if bounds is not None:
-        upper = torch.minimum(upper, bounds.initial(candidates))
-        if bounds.carried and next_N is not None:
-            next_N[candidates] = upper
-    # Candidates by decreasing bound, ties by index (stable sort of an index-ordered list).
-    ranked = torch.sort(upper, descending=True, stable=True)
-    order, upper = candidates[ranked.indices], ranked.values
-    if bounds is not None:
-        bounds.reorder(ranked.indices)
-    best, scored = _Best(), False
-    start = 0
+    step = _Step(objective, carried, lazy)
+    order, upper = step.ranked(torch.nonzero(available_N).squeeze(1))
+    start, scored = 0, False
     while start < len(order):
-        if lazy and float(upper[start]) + TIE_TOLERANCE < best.gain:
+        if lazy and float(upper[start]) + TIE_TOLERANCE < step.best.gain:
             break  # no remaining candidate can beat the best gain
-        if bounds is not None and scored:
-            staged = bounds.next_stage(start, order, upper, best.gain)
-            if staged is not None:
-                (order, upper), start, scored = staged, 0, False
-                continue
-        block_indices = order[start : start + block]
-        block_upper = upper[start : start + block]
-        start, block = start + len(block_indices), min(2 * block, MAX_BLOCK)
-        if bounds is not None and best.gain > -math.inf:
-            block_indices, block_upper = bounds.prune(block_indices, block_upper, best.gain)
-            if bounds.carried and next_N is not None:
-                next_N[block_indices] = block_upper
-            block_indices = block_indices[block_upper + TIE_TOLERANCE >= best.gain]
-            if not len(block_indices):
-                continue
-        gains, kept, carry = objective.gains(block_indices, best.gain, lazy)
-        scored = True
-        if next_N is not None:
-            next_N[block_indices] = carry
+        staged = step.next_stage(start, order, upper) if scored else None
+        if staged is not None:
+            (order, upper), start, scored = staged, 0, False
+            continue
+        stop = start + block
+        scored = step.score(order[start:stop], upper[start:stop])
+        start, block = stop, min(2 * block, MAX_BLOCK)
+    return step.best.gain, step.best.index, step.carried_out()
+
+
+class _Step:
+    """The state of one lazy greedy step: bounds, the best candidate, the bounds to carry."""
+
+    def __init__(self, objective: Objective, carried: CarriedBounds, lazy: bool) -> None:
+        self.objective, self.carried, self.lazy = objective, carried, lazy
+        self.bounds: StepBounds | None = None
+        self.next_N = carried.values_N.clone() if carried.valid else None
+        self.best = _Best()
+
+    def ranked(self, candidates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The candidates by decreasing bound (ties by index) and their bounds."""
+        upper = self.carried.at(candidates)
+        if self.lazy:
+            self.bounds = self.objective.step_bounds(candidates)
+        if self.bounds is not None:
+            upper = torch.minimum(upper, self.bounds.initial(candidates))
+            self._carry(candidates, upper)
+        # A stable sort of an index-ordered list: ties stay in index order.
+        ranked = torch.sort(upper, descending=True, stable=True)
+        if self.bounds is not None:
+            self.bounds.reorder(ranked.indices)
+        return candidates[ranked.indices], ranked.values
+
+    def next_stage(self, start: int, order: torch.Tensor, upper: torch.Tensor):
+        """The step bounds' next refinement of the candidates from ``start`` on, if any."""
+        if self.bounds is None:
+            return None
+        return self.bounds.next_stage(start, order, upper, self.best.gain)
+
+    def score(self, block: torch.Tensor, upper: torch.Tensor) -> bool:
+        """Tighten the block's bounds, score the candidates that can still win; True if any."""
+        if self.bounds is not None and self.best.gain > -math.inf:
+            block, upper = self.bounds.prune(block, upper, self.best.gain)
+            self._carry(block, upper)
+            block = block[upper + TIE_TOLERANCE >= self.best.gain]
+            if not len(block):
+                return False
+        gains, kept, carry = self.objective.gains(block, self.best.gain, self.lazy)
+        if self.next_N is not None:
+            self.next_N[block] = carry
         if len(kept):
-            best.offer(gains, kept)
-    return best.gain, best.index, (CarriedBounds(next_N) if next_N is not None else carried)
+            self.best.offer(gains, kept)
+        return True
+
+    def _carry(self, candidates: torch.Tensor, upper: torch.Tensor) -> None:
+        """Record step bounds that also bound later exact steps' gains."""
+        if self.bounds is not None and self.bounds.carried and self.next_N is not None:
+            self.next_N[candidates] = upper
+
+    def carried_out(self) -> CarriedBounds:
+        """The bounds for the next step."""
+        return CarriedBounds(self.next_N) if self.next_N is not None else self.carried

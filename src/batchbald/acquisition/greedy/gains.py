@@ -149,31 +149,40 @@ def conditional_entropy_sums(
     """
     dtype = posterior_M_K.dtype
     num_configs = posterior_M_K.shape[0]
-    num_points, num_posterior_samples, num_classes = log_probs_N_K_C.shape
+    num_points = log_probs_N_K_C.shape[0]
     chunk_size = min(chunk_size, num_points)
     space = workspace or Workspace(num_configs, chunk_size, log_probs_N_K_C, dtype)
     space.check_fits(num_configs, chunk_size, dtype)
     out = torch.empty(num_points, dtype=torch.float64, device=posterior_M_K.device)
     for start in range(0, num_points, chunk_size):
         stop = min(start + chunk_size, num_points)
-        n = stop - start
-        size = num_configs * n * num_classes
-        conditional_M_nC = space.conditional[:size].view(num_configs, -1)
-        entropy_M_nC = space.entropy[:size].view(num_configs, -1)
-        # [n, K, C] -> [K, n, C] -> [K, n·C]: one GEMM scores the whole chunk.
-        probs_n_K_C = space.probs[: n * num_posterior_samples * num_classes].view(
-            n, num_posterior_samples, -1
-        )
-        probs_n_K_C.copy_(log_probs_N_K_C[start:stop]).exp_()
-        probs_K_n_C = space.probs_T[: n * num_posterior_samples * num_classes].view(
-            num_posterior_samples, n, -1
-        )
-        probs_K_n_C.copy_(probs_n_K_C.transpose(0, 1))
-        torch.mm(posterior_M_K, probs_K_n_C.view(num_posterior_samples, -1), out=conditional_M_nC)
-        neg_entropy_terms_(conditional_M_nC, entropy_M_nC)
-        sums_nC = _weighted_row_sum(weights_M, entropy_M_nC)
-        out[start:stop] = sums_nC.view(n, num_classes).sum(dim=1).double().neg_()
+        out[start:stop] = _chunk_sums(posterior_M_K, weights_M, log_probs_N_K_C[start:stop], space)
     return out
+
+
+def _chunk_sums(
+    posterior_M_K: torch.Tensor,
+    weights_M: torch.Tensor,
+    log_probs_n_K_C: torch.Tensor,
+    space: Workspace,
+) -> torch.Tensor:
+    """:func:`conditional_entropy_sums` of one chunk of candidates, in ``space``'s buffers."""
+    num_configs = posterior_M_K.shape[0]
+    n, num_posterior_samples, num_classes = log_probs_n_K_C.shape
+    size = num_configs * n * num_classes
+    conditional_M_nC = space.conditional[:size].view(num_configs, -1)
+    entropy_M_nC = space.entropy[:size].view(num_configs, -1)
+    # [n, K, C] -> [K, n, C] -> [K, n·C]: one GEMM scores the whole chunk.
+    probs = space.probs[: n * num_posterior_samples * num_classes]
+    probs_n_K_C = probs.view(n, num_posterior_samples, -1)
+    probs_n_K_C.copy_(log_probs_n_K_C).exp_()
+    probs_T = space.probs_T[: n * num_posterior_samples * num_classes]
+    probs_K_n_C = probs_T.view(num_posterior_samples, n, -1)
+    probs_K_n_C.copy_(probs_n_K_C.transpose(0, 1))
+    torch.mm(posterior_M_K, probs_K_n_C.view(num_posterior_samples, -1), out=conditional_M_nC)
+    neg_entropy_terms_(conditional_M_nC, entropy_M_nC)
+    sums_nC = _weighted_row_sum(weights_M, entropy_M_nC)
+    return sums_nC.view(n, num_classes).sum(dim=1).double().neg_()
 
 
 #: Rows summed in the compute dtype before float64 accumulation (see :func:`rounding_bound`).

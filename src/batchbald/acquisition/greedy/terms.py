@@ -93,7 +93,8 @@ def sample_entropies(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
     row_elements = num_posterior_samples * num_classes
     for rows in row_slices(num_points, DEFAULT_CHUNK_ELEMENTS // row_elements):
         log_probs = log_probs_N_K_C[rows].double()  # a view of float64 input: not written to
-        sums = plogp_sums(log_probs.view(-1, num_classes), log_probs.exp().view(-1, num_classes))
+        probs = log_probs.exp()  # contiguous, whatever the input's strides
+        sums = plogp_sums(log_probs.reshape(-1, num_classes), probs.view(-1, num_classes))
         out[rows] = sums.view(-1, num_posterior_samples).neg_()
     return out
 
