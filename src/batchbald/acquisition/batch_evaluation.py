@@ -91,6 +91,7 @@ def batch_eig(
     max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
     lazy: bool = True,
 ) -> AcquisitionResult:
+    """Greedy batch rule; the full docstring is set from ``_BATCH_DOC`` below."""
     log_probs, eval_log_probs = check_pair(
         log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
     )
@@ -109,6 +110,7 @@ def batch_evaluation_bald(
     max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
     lazy: bool = True,
 ) -> AcquisitionResult:
+    """Greedy batch rule; the full docstring is set from ``_BATCH_DOC`` below."""
     log_probs, eval_log_probs = check_pair(
         log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
     )

@@ -55,51 +55,51 @@ def batchbald(
     """Select a batch by greedy BatchBALD.
 
     Args:
-        log_probs_N_K_C: log p(y | x_n, ω_k) of the pool, ``[N, K, C]``, float32 or float64, any
-            device (with MC dropout, masks shared by every pool point).
+        log_probs_N_K_C: log p(y | x_n, ω_k) of the pool, ``[N, K, C]``, float32/64, any device.
         batch_size: b, 1 ≤ b ≤ N.
-        num_samples: M: joint entropies are exact while C^n ≤ M, then estimated from M sampled
-            label configurations (the paper's text uses 10,000; its code 40,000).
-        generator: randomness for the sampled phase (CPU generator); None uses torch's global.
-        dtype: precision of the joint-probability maths (float64 by default, as in the paper).
-            float32 halves the buffers; the lazy bounds' slack covers its rounding, so pruning
-            works nearly as in float64. Gains closer than the slack are then all scored
-            exactly, which costs time where they cluster (saturated joint MI).
-        max_memory_bytes: budget the work buffers are sized from (default 1 GiB); results do
-            not depend on it. Allocator overhead of extra threads comes on top.
-        lazy: rescore only candidates whose upper bound can still win; the picks are full
-            greedy's (``lazy=False``) in both phases.
+        num_samples: M configurations (:class:`GreedyOptions`; paper: 10,000, its code 40,000).
+        generator: randomness for the sampled phase; None uses torch's global generator.
+        dtype: precision of the joint-probability maths (float64 as in the paper, or float32).
+        max_memory_bytes: the work buffers' budget; results do not depend on it.
+        lazy: rescore only candidates that can still win; the picks are full greedy's.
 
     Returns:
-        :class:`AcquisitionResult`: indices in pick order, and ``scores[i]`` the estimated joint
-        mutual information I(y_1..y_{i+1}; ω) after pick i (cumulative, float64).
+        :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` the estimated I(y_A; ω)
+        of the first i + 1 picks (float64).
 
     Warns:
         SingleSampleWarning: K = 1 (all scores 0; picks are the lowest indices).
         FewSamplesWarning: the sampled phase is entered with num_samples < 10·K.
-        JointMutualInformationSaturationWarning: the joint MI estimate exceeds 90% of log K,
-            its ceiling with K posterior samples; later picks are mostly estimation noise.
+        JointMutualInformationSaturationWarning: the joint MI estimate exceeds 90% of its
+            ceiling log K; later picks are mostly estimation noise.
     """
     log_probs = check_log_probs(log_probs_N_K_C, check_normalisation=False)
     batch_size = check_batch_size(batch_size, log_probs.shape[0])
     options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
-    # Δ(c | ∅) = BALD(c): the first gains and bounds.
-    max_elements = max(1, min(DEFAULT_CHUNK_ELEMENTS, options.max_memory_bytes // 32))
-    first = bald_and_conditional_entropy(log_probs, max_elements=max_elements)
-    objective = SingleTermObjective(log_probs, first, options, batch_size)
+    objective = SingleTermObjective(
+        log_probs, _first_gains(log_probs, options), options, batch_size
+    )
     warn_few_samples(log_probs, batch_size, options)
     result = run_greedy(objective, batch_size, options.lazy)
-    scores = result.scores.clamp_(min=0.0)
-    _warn_saturation(scores, log_probs.shape[1])
-    return AcquisitionResult(indices=result.indices, scores=scores)
+    return _clamped_and_checked(result, log_probs.shape[1])
 
 
-def _warn_saturation(scores_b: torch.Tensor, num_posterior_samples: int) -> None:
-    """Warn when a cumulative score exceeds SATURATION_FRACTION of its ceiling log K."""
+def _first_gains(log_probs_N_K_C: torch.Tensor, options: GreedyOptions):
+    """Δ(c | ∅) = BALD(c) and E_ω H(y_c | ω): the first gains and bounds, float64 ``[N]`` each."""
+    max_elements = max(1, min(DEFAULT_CHUNK_ELEMENTS, options.max_memory_bytes // 32))
+    return bald_and_conditional_entropy(log_probs_N_K_C, max_elements=max_elements)
+
+
+def _clamped_and_checked(result: AcquisitionResult, num_posterior_samples: int):
+    """The result with scores clamped at 0 (rounding).
+
+    Warns when a cumulative score exceeds SATURATION_FRACTION of its ceiling log K.
+    """
+    scores_b = result.scores.clamp_(min=0.0)
     ceiling = math.log(num_posterior_samples)
     over = torch.nonzero(scores_b > SATURATION_FRACTION * ceiling).squeeze(1)
     if ceiling <= 0 or not len(over):
-        return
+        return result
     pick = int(over[0])
     warnings.warn(
         f"BatchBALD's joint mutual information estimate reached {float(scores_b[pick]):.3f} "
@@ -109,3 +109,4 @@ def _warn_saturation(scores_b: torch.Tensor, num_posterior_samples: int) -> None
         JointMutualInformationSaturationWarning,
         stacklevel=3,
     )
+    return result

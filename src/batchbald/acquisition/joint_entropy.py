@@ -79,11 +79,12 @@ class LabelConfigurations:
 
     @property
     def num_configurations(self) -> int:
+        """M, the number of configurations."""
         return int(self.log_joint_M_K.shape[0])
 
     @property
     def log_marginal_M(self) -> torch.Tensor:
-        """log p(ŷ^m) = log (1/K) Σ_k p(ŷ^m | ω_k), ``[M]``."""
+        """Log p(ŷ^m) = log (1/K) Σ_k p(ŷ^m | ω_k), ``[M]``."""
         return torch.logsumexp(self.log_joint_M_K, dim=1) - math.log(self.log_joint_M_K.shape[1])
 
     def entropy(self) -> float:
@@ -157,7 +158,7 @@ def enumerate_configurations(
 def _log_joint_of_labels(
     log_probs_A_K_C: torch.Tensor, labels_M_A: torch.Tensor, dtype: torch.dtype
 ) -> torch.Tensor:
-    """log p(ŷ^m | ω_k) = Σ_i log p(ŷ^m_i | x_i, ω_k) for given labels: ``[M, K]``."""
+    """Log p(ŷ^m | ω_k) = Σ_i log p(ŷ^m_i | x_i, ω_k) for given labels: ``[M, K]``."""
     num_configs = labels_M_A.shape[0]
     log_joint = torch.zeros(
         num_configs, log_probs_A_K_C.shape[1], dtype=dtype, device=labels_M_A.device
@@ -187,6 +188,7 @@ def sample_configurations(
         log_probs_A_K_C: the batch's log-probabilities, ``[A, K, C]``, A ≥ 1.
         num_configurations: M ≥ 1.
         generator: the source of randomness.
+        dtype: precision of the joint log-likelihoods and weights.
     """
     labels = _draw_labels(log_probs_A_K_C, num_configurations, generator)
     # Identical draws contribute identical terms: keep each distinct configuration once with

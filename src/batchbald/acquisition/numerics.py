@@ -22,8 +22,9 @@ __all__ = [
 
 
 def plogp_sums(log_probs_n_: torch.Tensor, probs_n_: torch.Tensor) -> torch.Tensor:
-    """Σ p log p over all but the first axis, float64 ``[n]``, given p (contiguous, overwritten
-    with p log p) and log p (any strides).
+    """Σ p log p over all but the first axis, float64 ``[n]``, given p and log p.
+
+    p must be contiguous and is overwritten with p log p; log p may have any strides.
 
     Uses the given log p (one product per element instead of a second logarithm). Where p = 0,
     0 · (−inf) is NaN; it counts as 0, and the repair pass runs only when a row sum shows a NaN.
@@ -36,7 +37,7 @@ def plogp_sums(log_probs_n_: torch.Tensor, probs_n_: torch.Tensor) -> torch.Tens
 
 
 def neg_entropy_terms_(probs: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """p log p elementwise into ``out`` (same shape and dtype), 0 where p = 0; returns ``out``.
+    """P log p elementwise into ``out`` (same shape and dtype), 0 where p = 0; returns ``out``.
 
     Computed as p · log max(p, tiny): vectorised (``torch.special.entr`` is not), and the clamp
     changes nothing else (|p log p| < 1e-305 below tiny) while sparing ``log`` the slow path of

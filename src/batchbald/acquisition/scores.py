@@ -73,8 +73,10 @@ def map_checked(
 
 
 def _row_sums(tensor_n_D: torch.Tensor) -> torch.Tensor:
-    """Σ over the last axis of ``[n, D]`` as one matrix-vector product, in the input dtype (fast
-    for short rows; its rounding can depend on n, so it only serves the normalisation check)."""
+    """Σ over the last axis of ``[n, D]`` as one matrix-vector product, in the input dtype.
+
+    Fast for short rows; its rounding can depend on n, so it only serves the normalisation check.
+    """
     return torch.mv(tensor_n_D, tensor_n_D.new_ones(tensor_n_D.shape[1]))
 
 
@@ -126,7 +128,7 @@ def _score(fn: ChunkFn, log_probs_N_K_C: Any, *, warn_single_sample: bool = Fals
 
 
 def predictive_log_probs(log_probs_N_K_C: Any) -> torch.Tensor:
-    """log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
+    """Log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
     log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
     return torch.logsumexp(log_probs.double(), dim=1) - math.log(log_probs.shape[1])
 

@@ -40,7 +40,7 @@ def top_k(scores_N: Any, batch_size: int) -> AcquisitionResult:
 def random_batch(
     pool_size: int, batch_size: int, *, generator: torch.Generator | None = None
 ) -> AcquisitionResult:
-    """b pool indices uniformly at random without replacement; scores are 0.
+    """B pool indices uniformly at random without replacement; scores are 0.
 
     Args:
         pool_size: N ≥ 1.

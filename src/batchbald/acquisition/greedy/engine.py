@@ -72,8 +72,11 @@ class StepBounds(Protocol):
         """The candidates were sorted by ``permutation``; keep any per-candidate state aligned."""
 
     def next_stage(self, start: int, order: torch.Tensor, upper: torch.Tensor, best: float):
-        """A finer bound for the candidates from ``start`` on: ``(order, upper)`` of those still
-        in play (sorted by their new bounds), or None when there is no further stage."""
+        """A finer bound for the candidates from ``start`` on.
+
+        ``(order, upper)`` of those still in play (sorted by their new bounds), or None when there
+        is no further stage.
+        """
 
     def prune(self, block: torch.Tensor, upper: torch.Tensor, best: float):
         """Tighter bounds for a block about to be scored: ``(kept, bounds of the block)``."""

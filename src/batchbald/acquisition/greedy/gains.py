@@ -61,8 +61,10 @@ def candidate_chunk_size(
     share: float = 1.0,
     reserved: int = 0,
 ) -> int:
-    """How many candidates one GEMM of :func:`conditional_entropy_sums` scores within
-    ``share`` of the budget left after ``reserved`` bytes (the caller's other temporaries).
+    """How many candidates one GEMM of :func:`conditional_entropy_sums` scores.
+
+    It fits ``share`` of the budget left after ``reserved`` bytes (the caller's other
+    temporaries).
 
     Per candidate (the :class:`Workspace`): two ``[M, C]`` buffers (conditional probabilities
     and their entropy terms) and three ``[K, C]`` ones (gathered input, probabilities, their
@@ -85,9 +87,10 @@ def candidate_chunk_size(
 
 
 class Workspace:
-    """Flat work buffers for scoring ``chunk_size`` candidates at a time against ``rows``
-    configurations, allocated once and viewed for every chunk: per-chunk allocations of these
-    sizes let glibc's heap keep freed blocks (measured: resident memory growing with the pool).
+    """Flat work buffers for scoring ``chunk_size`` candidates against ``rows`` configurations.
+
+    Allocated once and viewed for every chunk: per-chunk allocations of these sizes let glibc's
+    heap keep freed blocks (resident memory grew with the pool).
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class Workspace:
         log_probs_N_K_C: torch.Tensor,
         dtype: torch.dtype,
     ) -> None:
+        """Buffers for ``chunk_size`` candidates against ``rows`` configurations in ``dtype``."""
         num_posterior_samples, num_classes = log_probs_N_K_C.shape[1:]
         per_candidate = num_posterior_samples * num_classes
         self.chunk_size, self.num_posterior_samples, self.num_classes = (
@@ -111,8 +115,10 @@ class Workspace:
         self.entropy = log_probs_N_K_C.new_empty(rows * chunk_size * num_classes, dtype=dtype)
 
     def check_fits(self, rows: int, chunk_size: int, dtype: torch.dtype) -> None:
-        """Raise unless ``chunk_size`` candidates against ``rows`` configurations fit, in
-        ``dtype`` (a workspace built for fewer rows, candidates or another dtype is misuse)."""
+        """Raise unless ``chunk_size`` candidates against ``rows`` configurations fit.
+
+        A workspace built for fewer rows, fewer candidates or another dtype is misuse.
+        """
         per_candidate = self.num_posterior_samples * self.num_classes
         if (
             self.probs.dtype != dtype
@@ -190,9 +196,11 @@ ACCUMULATION_BLOCK = 64
 
 
 def _weighted_row_sum(weights_M: torch.Tensor, values_M_R: torch.Tensor) -> torch.Tensor:
-    """``weights_M @ values_M_R``; below float64, in blocks of ACCUMULATION_BLOCK rows summed in
-    float64, so its rounding grows with the block, not with M (float64: one GEMV, bitwise as
-    before)."""
+    """``weights_M @ values_M_R``, with rounding that grows with a block, not with M.
+
+    Below float64, blocks of ACCUMULATION_BLOCK rows are summed in float64; in float64 it is one
+    GEMV.
+    """
     num_rows = weights_M.shape[0]
     if values_M_R.dtype == torch.float64 or num_rows <= ACCUMULATION_BLOCK:
         return weights_M @ values_M_R
@@ -211,8 +219,9 @@ def _weighted_row_sum(weights_M: torch.Tensor, values_M_R: torch.Tensor) -> torc
 def rounding_bound(
     num_posterior_samples: int, num_classes: int, dtype: torch.dtype, num_rows: int
 ) -> float:
-    """A bound on |computed − exact| of one :func:`conditional_entropy_sums` value over
-    ``num_rows`` rows (weights summing to ≤ 1).
+    """A bound on |computed − exact| of one :func:`conditional_entropy_sums` value.
+
+    The value sums over ``num_rows`` rows (weights summing to ≤ 1).
 
     Per row, the GEMM's relative error on q = Σ_k π_k p_k is ≤ K·eps (non-negative terms), plus
     eps each from exp, log and the product; |d(q log q)/dq| = |1 + log q| and Σ_y q |1 + log q|
@@ -236,8 +245,11 @@ def conditional_entropy_sums_at(
     chunk_size: int,
     workspace: Workspace | None = None,
 ) -> torch.Tensor:
-    """:func:`conditional_entropy_sums` of ``log_probs_N_K_C[candidates]``, gathering the
-    candidates ``chunk_size`` at a time into the workspace, so memory stays within the budget."""
+    """:func:`conditional_entropy_sums` of ``log_probs_N_K_C[candidates]``.
+
+    The candidates are gathered ``chunk_size`` at a time into the workspace, so memory stays
+    within the budget.
+    """
     if not len(candidates):
         return torch.zeros(0, dtype=torch.float64, device=candidates.device)
     chunk_size = min(chunk_size, len(candidates))

@@ -28,7 +28,7 @@ __all__ = ["REFINE_MIN_RATIO", "REFINE_STAGES", "GroupBounds", "StagedGroupBound
 #: The finer bounds' stages, in order: (probability intervals per posterior mode, True for the
 #: evaluation term / False for the training term). The finer evaluation term is the one that
 #: prunes; the training term goes through 8 intervals (a fifth of the cost of 64, most of its
-#: pruning) before 64 (measured in docs/performance.md).
+#: pruning) before 64 (measured in docs/benchmarks/acquisition_report.md).
 REFINE_STAGES = ((4 * REFINE_BINS, True), (REFINE_BINS // 2, False), (4 * REFINE_BINS, False))
 #: Use a finer group bound when the exact gains have at least this many times its rows.
 REFINE_MIN_RATIO = 2
@@ -38,6 +38,7 @@ class GroupBounds:
     """The two terms of the group bound at one grouping (``bins`` intervals per mode)."""
 
     def __init__(self, objective, bins: int) -> None:
+        """The group bounds of ``objective``'s current step at ``bins`` intervals per mode."""
         self.objective = objective
         train, evaluation = objective.train, objective.evaluation
         self.exact = train.configs.exact and evaluation.configs.exact
@@ -130,11 +131,13 @@ class StagedGroupBounds:
         self.train_upper = self.eval_lower = torch.empty(0)
 
     def initial(self, candidates: torch.Tensor) -> torch.Tensor:
+        """See :meth:`~batchbald.acquisition.greedy.engine.StepBounds.initial`."""
         self.train_upper = self.coarse.train_upper(candidates)
         self.eval_lower = self.coarse.eval_lower(candidates)
         return self.train_upper - self.eval_lower + self.coarse.slack
 
     def reorder(self, permutation: torch.Tensor) -> None:
+        """See :meth:`~batchbald.acquisition.greedy.engine.StepBounds.reorder`."""
         self.train_upper = self.train_upper[permutation]
         self.eval_lower = self.eval_lower[permutation]
 
@@ -166,4 +169,5 @@ class StagedGroupBounds:
         return order[ranked.indices], ranked.values
 
     def prune(self, block: torch.Tensor, upper: torch.Tensor, best: float):
+        """Nothing to tighten per block: the stages refine every candidate in play."""
         return block, upper

@@ -36,8 +36,15 @@ class PairedObjective:
         options: GreedyOptions,
         refine_min_ratio: float = REFINE_MIN_RATIO,
     ) -> None:
-        """Args: the training and evaluation log-probabilities; λ; the options; use a finer
-        group bound when the exact gains have at least ``refine_min_ratio`` times its rows."""
+        """The objective of one call.
+
+        Args:
+            pair: the training and the evaluation model's log-probabilities, ``[N, K, C]`` each.
+            weight: λ.
+            options: the call's options.
+            refine_min_ratio: use a finer group bound when the exact gains have at least this
+                many times its rows.
+        """
         self.weight, self.options, self.refine_min_ratio = weight, options, refine_min_ratio
         #: (term, candidates) of every refinement stage run: "train_upper" or "eval_lower".
         self.refined: list[tuple[str, int]] = []
@@ -52,6 +59,7 @@ class PairedObjective:
         self.chunk = 1
 
     def first_gains(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.first_gains`."""
         train_gains_N, eval_gains_N = (
             entropy(term.log_probs_N_K_C) - term.penalty_N for term in (self.train, self.evaluation)
         )
@@ -88,9 +96,11 @@ class PairedObjective:
         return train.configs.exact
 
     def batch_score(self, picks: list[int]) -> float:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.batch_score`."""
         return self.train.batch_score(picks) - self.evaluation.batch_score(picks)
 
     def step_bounds(self, candidates: torch.Tensor) -> StagedGroupBounds | None:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.step_bounds`."""
         num_configs = min(self.train.num_configurations, self.evaluation.num_configurations)
         if num_configs < COARSEN_MIN_RATIO * self.train.log_probs_N_K_C.shape[1]:
             return None
@@ -98,6 +108,7 @@ class PairedObjective:
         return StagedGroupBounds(self, max_rows)
 
     def gains(self, block: torch.Tensor, best: float, lazy: bool):
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.gains`."""
         train_gains = self.train.gains(block, self.chunk)
         carry = train_gains - self.floor_N[block]
         if lazy:  # concavity: skip the eval GEMM where it cannot change the pick

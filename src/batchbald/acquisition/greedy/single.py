@@ -57,8 +57,11 @@ class Workspaces:
         batch_size: int,
         coarse_dtype: torch.dtype | None = None,
     ) -> Workspaces:
-        """Buffers for the largest step of a ``batch_size`` batch (``coarse_dtype``: the
-        bounds' dtype, by default float64 up to COARSE_F64_MAX_ROWS rows, else COARSE_DTYPE)."""
+        """Buffers for the largest step of a ``batch_size`` batch.
+
+        ``coarse_dtype`` is the bounds' dtype: by default float64 up to COARSE_F64_MAX_ROWS rows,
+        else COARSE_DTYPE.
+        """
         num_points, num_posterior_samples, num_classes = log_probs_N_K_C.shape
         sampled = options.sampled(num_classes, batch_size - 1)
         max_rows = options.num_samples if sampled else num_classes ** max(batch_size - 1, 0)
@@ -112,8 +115,10 @@ class Rows:
         return sums - self.term.penalty_N[candidates] + self.slack
 
     def merged(self, bins: int, space: Workspace) -> Rows:
-        """Upper bounds from :func:`coarsen_by_posterior_mode` rows, in ``space``'s dtype,
-        padded by :func:`rounding_bound` of their sums and of the exact gains'."""
+        """Upper bounds from :func:`coarsen_by_posterior_mode` rows, in ``space``'s dtype.
+
+        They are padded by :func:`rounding_bound` of their sums and of the exact gains'.
+        """
         dtype = space.probs.dtype
         merged = coarsen_by_posterior_mode(self.posterior_M_K, self.weights_M, bins=bins)
         posterior_G_K, weights_G = (part.to(dtype) for part in merged)
@@ -161,8 +166,15 @@ class SingleTermObjective:
         batch_size: int,
         coarse_dtype: torch.dtype | None = None,
     ) -> None:
-        """Args: the pool's log-probabilities; ``first``: BALD and E_ω H(y | ω) per point
-        (float64 ``[N]`` each); the options; b; the bounds' dtype (see :class:`Workspaces`)."""
+        """The objective of one call.
+
+        Args:
+            log_probs_N_K_C: the pool's log-probabilities.
+            first: BALD and E_ω H(y | ω) per point, float64 ``[N]`` each.
+            options: the call's options.
+            batch_size: b.
+            coarse_dtype: the bounds' dtype (see :class:`Workspaces`).
+        """
         self.bald_N, conditional_entropy_N = first
         self.term = Term.empty(log_probs_N_K_C, conditional_entropy_N, options.dtype)
         self.options, self.num_points = options, log_probs_N_K_C.shape[0]
@@ -174,9 +186,11 @@ class SingleTermObjective:
         self.exact_rows: Rows | None = None
 
     def first_gains(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.first_gains`."""
         return self.bald_N, self.bald_N  # Δ(c | ∅) = BALD(c)
 
     def advance(self, picks: list[int], step: int) -> bool:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.advance`."""
         term, options = self.term, self.options
         log_probs = term.log_probs_N_K_C
         if options.sampled(log_probs.shape[2], step):
@@ -191,9 +205,11 @@ class SingleTermObjective:
         return term.configs.exact
 
     def batch_score(self, picks: list[int]) -> float:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.batch_score`."""
         return self.term.batch_score(picks)
 
     def step_bounds(self, candidates: torch.Tensor) -> _MergedBounds | None:
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.step_bounds`."""
         rows = self.exact_rows
         num_posterior_samples = self.term.log_probs_N_K_C.shape[1]
         if rows.num_rows < COARSEN_MIN_RATIO * num_posterior_samples:
@@ -201,5 +217,6 @@ class SingleTermObjective:
         return _MergedBounds(rows, self.spaces.coarse)
 
     def gains(self, block: torch.Tensor, best: float, lazy: bool):
+        """See :meth:`~batchbald.acquisition.greedy.engine.Objective.gains`."""
         gains = self.exact_rows(block)
         return gains, block, gains
