@@ -25,8 +25,9 @@ from typing import Any
 
 import torch
 
-from batchbald.acquisition import batchbald, joint_entropy, top_k
+from batchbald.acquisition import batchbald, top_k
 from batchbald.acquisition.evaluation import batch_eig, batch_evaluation_bald
+from batchbald.acquisition.greedy import gains
 from batchbald.acquisition.stochastic import stochastic_batch
 
 
@@ -66,11 +67,11 @@ def model_pair(
 
 
 class CandidateCounter:
-    """Counts candidates scored by joint_entropy.conditional_entropy_sums (both methods use it)."""
+    """Counts candidates scored exactly by the greedy engine (``greedy.gains``; both methods)."""
 
     def __init__(self) -> None:
         self.count = 0
-        self._original = joint_entropy.conditional_entropy_sums
+        self._original = gains.conditional_entropy_sums
 
     def __enter__(self) -> CandidateCounter:
         def counting(posterior_M_K, weights_M, log_probs_N_K_C, chunk_size, *args, **kwargs):
@@ -79,11 +80,11 @@ class CandidateCounter:
                 posterior_M_K, weights_M, log_probs_N_K_C, chunk_size, *args, **kwargs
             )
 
-        joint_entropy.conditional_entropy_sums = counting
+        gains.conditional_entropy_sums = counting
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        joint_entropy.conditional_entropy_sums = self._original
+        gains.conditional_entropy_sums = self._original
 
 
 def interleaved(methods: dict[str, Callable[[int], Any]], repeats: int) -> dict[str, dict]:

@@ -6,7 +6,6 @@ H(y_A) = -Σ p log p, a_BatchBALD(A) = H(y_A) - Σ_i E_ω H(y_i | ω) (Kirsch et
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 
@@ -16,6 +15,10 @@ import torch
 
 from batchbald.acquisition import bald, batchbald
 from batchbald.acquisition import joint_entropy as je
+from batchbald.acquisition.greedy.engine import run_greedy
+from batchbald.acquisition.greedy.options import GreedyOptions
+from batchbald.acquisition.greedy.single import SingleTermObjective
+from batchbald.acquisition.scores import bald_and_conditional_entropy
 from batchbald.errors import InvalidInputError
 
 EXACT_TOLERANCE = 1e-10  # float64 exact phase vs brute force
@@ -160,21 +163,26 @@ def test_lazy_equals_full_greedy_in_exact_phase():
 
 
 @pytest.mark.filterwarnings("ignore::batchbald.errors.JointMutualInformationSaturationWarning")
-@pytest.mark.parametrize("coarse_dtype", ["float64", "float32"])
+@pytest.mark.parametrize("coarse_dtype", [None, torch.float32])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_lazy_equals_full_greedy_with_both_coarse_bound_levels(coarse_dtype, dtype, monkeypatch):
+def test_lazy_equals_full_greedy_with_both_coarse_bound_levels(coarse_dtype, dtype):
     # K = 8, C = 3, exact for all 7 picks: steps with ≥ 4·K configurations use the mode bound;
     # the last (729 configurations, 78 mode × probability rows) also the refined bound. The
-    # bounds are float64 for K ≤ 32 and float32 above; both are checked here, with exact gains
-    # in float64 and in float32 (whose slack is joint_entropy.rounding_bound).
-    module = importlib.import_module("batchbald.acquisition.batchbald")
-    if coarse_dtype == "float32":
-        monkeypatch.setattr(module, "COARSE_F64_MAX_ROWS", 0)
+    # bounds are float64 for K ≤ 32 by default; float32 bounds are forced through the engine's
+    # interface, with exact gains in float64 and in float32 (whose slack is rounding_bound).
     log_probs = random_log_probs(11, 200, 8, 3, temperature=2.5)
-    lazy = batchbald(log_probs, 7, num_samples=3**7, dtype=dtype)
-    full = batchbald(log_probs, 7, num_samples=3**7, lazy=False, dtype=dtype)
+    first = bald_and_conditional_entropy(log_probs)
+    results = []
+    for lazy in (True, False):
+        options = GreedyOptions(num_samples=3**7, dtype=dtype, lazy=lazy)
+        objective = SingleTermObjective(log_probs, first, options, 7, coarse_dtype=coarse_dtype)
+        if coarse_dtype is not None:
+            assert objective.spaces.coarse.probs.dtype == coarse_dtype
+        results.append(run_greedy(objective, 7, lazy))
+    lazy, full = results
     assert lazy.indices.tolist() == full.indices.tolist()
     np.testing.assert_allclose(lazy.scores.numpy(), full.scores.numpy(), atol=EXACT_TOLERANCE)
+    assert lazy.indices.tolist() == batchbald(log_probs, 7, num_samples=3**7).indices.tolist()
 
 
 @pytest.mark.parametrize("bins", [1, 4, 16])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import warnings
@@ -11,13 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from batchbald.acquisition import get_acquirer, joint_entropy
+from batchbald.acquisition import get_acquirer
 from batchbald.acquisition.evaluation import (
     batch_eig,
     batch_evaluation_bald,
     eig,
     evaluation_bald,
 )
+from batchbald.acquisition.greedy.engine import FIRST_BLOCK, run_greedy
+from batchbald.acquisition.greedy.options import GreedyOptions
+from batchbald.acquisition.greedy.pair_bounds import GroupBounds, StagedGroupBounds
+from batchbald.acquisition.greedy.paired import PairedObjective
+from batchbald.acquisition.greedy.terms import sample_entropies
 from batchbald.acquisition.scores import bald, entropy
 from batchbald.errors import FewSamplesWarning, InvalidInputError, SingleSampleWarning
 
@@ -160,59 +164,63 @@ def test_exact_phase_equals_brute_force_greedy(score, lazy):
     np.testing.assert_allclose(result.scores.numpy(), scores, rtol=0, atol=1e-10)
 
 
+class CountingObjective(PairedObjective):
+    """The evaluation rules' objective, counting the candidates whose gains are computed."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scored = 0
+
+    def gains(self, block, best, lazy):
+        self.scored += len(block)
+        return super().gains(block, best, lazy)
+
+
+def engine_run(score, pair, batch_size, options, **engine_options):
+    """The greedy engine's result and objective for BatchEIG or BatchEvaluationBALD."""
+    objective = CountingObjective(
+        pair,
+        1.0 if score == "evaluation_bald" else 0.0,
+        options,
+        **{k: v for k, v in engine_options.items() if k != "first_block"},
+    )
+    first_block = engine_options.get("first_block", FIRST_BLOCK)
+    return run_greedy(objective, batch_size, options.lazy, first_block=first_block), objective
+
+
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
-def test_lazy_greedy_equals_full_greedy_and_prunes(score, dtype, monkeypatch):
-    train, evaluation = model_pair(400, 10, 4, seed=2)
-    scored = []
-    original = joint_entropy.conditional_entropy_sums
-
-    def counting(posterior, weights, log_probs, chunk, *args, **kwargs):
-        # GEMM work: configuration rows (exact, or grouped for a bound) × candidates.
-        scored.append(posterior.shape[0] * log_probs.shape[0])
-        return original(posterior, weights, log_probs, chunk, *args, **kwargs)
-
-    monkeypatch.setattr(joint_entropy, "conditional_entropy_sums", counting)
-    run = functools.partial(BATCH_FUNCTIONS[score], train, evaluation, 5, dtype=dtype)
-    lazy = run(num_samples=4**5, lazy=True)
-    lazy_count = sum(scored)
-    scored.clear()
-    full = run(num_samples=4**5, lazy=False)
+def test_lazy_greedy_equals_full_greedy_and_prunes(score, dtype):
+    pair = model_pair(400, 10, 4, seed=2)
+    runs = [
+        engine_run(score, pair, 5, GreedyOptions(num_samples=4**5, dtype=dtype, lazy=lazy))
+        for lazy in (True, False)
+    ]
+    (lazy, lazy_objective), (full, full_objective) = runs
     assert lazy.indices.tolist() == full.indices.tolist()
     atol = 1e-12 if dtype == torch.float64 else 1e-5
     torch.testing.assert_close(lazy.scores, full.scores, rtol=0, atol=atol)
-    full_count = sum(scored)  # full greedy: 2·(N − n) candidates × M rows per step n ≥ 1
-    assert lazy_count < full_count / 4, (lazy_count, full_count)
+    public = BATCH_FUNCTIONS[score](*pair, 5, num_samples=4**5, dtype=dtype)
+    assert public.indices.tolist() == lazy.indices.tolist()
+    # full greedy: N − n candidates per step n ≥ 1
+    assert full_objective.scored == sum(400 - n for n in range(1, 5))
+    assert lazy_objective.scored < full_objective.scored / 4
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
-def test_lazy_greedy_with_refined_bounds_equals_full_greedy(score, dtype, monkeypatch):
+def test_lazy_greedy_with_refined_bounds_equals_full_greedy(score, dtype):
     # On pools this small the mode-group bound prunes everything after the first block, so the
-    # finer stages (REFINE_STAGES) never run; force them: refine whatever the row count and
-    # start from a block of one candidate.
-    from batchbald.acquisition import _evaluation_greedy as greedy_engine
-
-    monkeypatch.setattr(greedy_engine, "REFINE_MIN_RATIO", 0)
-    monkeypatch.setattr(greedy_engine, "FIRST_BLOCK", 1)
-    refined = []
-    for term in ("train_upper", "eval_lower"):
-        original = getattr(greedy_engine._GroupBounds, term)
-
-        def recording(self, candidates, original=original, term=term):
-            if self.num_rows > 10:  # finer than the mode level (at most K = 10 groups)
-                refined.append((term, len(candidates)))
-            return original(self, candidates)
-
-        monkeypatch.setattr(greedy_engine._GroupBounds, term, recording)
-    train, evaluation = model_pair(400, 10, 4, seed=2)
-    run = functools.partial(BATCH_FUNCTIONS[score], train, evaluation, 5, dtype=dtype)
-    lazy = run(num_samples=4**5)
+    # finer stages (REFINE_STAGES) never run; force them through the engine's options: refine
+    # whatever the row count and start from a block of one candidate.
+    pair = model_pair(400, 10, 4, seed=2)
+    options = GreedyOptions(num_samples=4**5, dtype=dtype)
+    lazy, objective = engine_run(score, pair, 5, options, refine_min_ratio=0.0, first_block=1)
     # The evaluation term is refined first; on this pool BatchEIG's then leaves too few
     # candidates in play for the training stage to be reached.
     expected = {"train_upper", "eval_lower"} if score == "evaluation_bald" else {"eval_lower"}
-    assert {term for term, _ in refined} == expected, refined
-    full = run(num_samples=4**5, lazy=False)
+    assert {term for term, _ in objective.refined} == expected, objective.refined
+    full = BATCH_FUNCTIONS[score](*pair, 5, num_samples=4**5, dtype=dtype, lazy=False)
     assert lazy.indices.tolist() == full.indices.tolist()
     atol = 1e-12 if dtype == torch.float64 else 1e-5
     torch.testing.assert_close(lazy.scores, full.scores, rtol=0, atol=atol)
@@ -333,23 +341,17 @@ def test_power_evaluation_bald_handles_negative_scores():
 
 
 def greedy_state(score, num_samples, *, related=True):
-    """The greedy engine after picking 3, 17, 41 of a 60-point pool (K = 8, C = 3):
-    ``(engine, (train, evaluation, options), candidates, their computed gains, floor_N)``."""
-    from batchbald.acquisition import _evaluation_greedy as greedy_engine
-
-    train_lp, eval_lp = model_pair(60, 8, 3, seed=5, related=related)
+    """The greedy objective after picking 3, 17, 41 of a 60-point pool (K = 8, C = 3):
+    ``(objective, candidates, their computed gains)``."""
+    pair = model_pair(60, 8, 3, seed=5, related=related)
     weight = 1.0 if score == "evaluation_bald" else 0.0
-    options = greedy_engine.GreedyOptions.checked(num_samples, generator(1), torch.float64,
-                                                  2**30, True)  # fmt: skip
-    train, evaluation = (greedy_engine._Model.build(lp, weight, torch.float64)
-                         for lp in (train_lp, eval_lp))  # fmt: skip
+    objective = PairedObjective(pair, weight, GreedyOptions(num_samples, generator(1)))
     picks = [3, 17, 41]
     for step in range(1, len(picks) + 1):
-        greedy_engine._update_configurations(train, evaluation, picks[:step], step, options)
+        objective.advance(picks[:step], step)
     candidates = torch.tensor([c for c in range(60) if c not in picks])
-    gains = train.gains(candidates, 7) - evaluation.gains(candidates, 7)
-    floor_N = (1.0 - weight) * evaluation.sample_entropy_N_K.mean(dim=1)
-    return greedy_engine, (train, evaluation, options), candidates, gains, floor_N
+    gains = objective.train.gains(candidates, 7) - objective.evaluation.gains(candidates, 7)
+    return objective, candidates, gains
 
 
 @pytest.mark.parametrize("score", ["eig", "evaluation_bald"])
@@ -360,10 +362,8 @@ def greedy_state(score, num_samples, *, related=True):
 def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
     """The grouped-configuration bound (Jensen for the training term, data processing for the
     evaluation term) is ≥ the gain the greedy computes, for every candidate."""
-    greedy_engine, (train, evaluation, options), candidates, gains, floor_N = greedy_state(
-        score, num_samples, related=related
-    )
-    bounds = greedy_engine._GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
+    objective, candidates, gains = greedy_state(score, num_samples, related=related)
+    bounds = GroupBounds(objective, bins)
     assert (bounds(candidates) >= gains - 1e-12).all()
     if bins == 16:  # a real bound, not a constant
         assert (bounds(candidates) - gains).min() < 0.5
@@ -373,8 +373,6 @@ def test_group_bounds_bound_every_gain(score, related, num_samples, bins):
 def test_sample_entropies_match_numpy_with_zero_probabilities(dtype):
     """H[p(· | x_n, ω_k)] per sample against numpy's −Σ p log p (0 log 0 = 0), 1e-12; a
     float64 input is not written to."""
-    from batchbald.acquisition import _evaluation_greedy as greedy_engine
-
     log_probs = model_pair(50, 6, 4, seed=2)[0]
     log_probs[3, 2] = torch.tensor([0.0, -math.inf, -math.inf, -math.inf])  # one-hot: H = 0
     log_probs[7, 0, 1] = -math.inf
@@ -384,7 +382,7 @@ def test_sample_entropies_match_numpy_with_zero_probabilities(dtype):
     probs = np.exp(log_probs.double().numpy())
     logs = np.log(np.where(probs > 0, probs, 1.0))
     expected = -(probs * logs).sum(axis=-1)
-    got = greedy_engine._sample_entropies(log_probs)
+    got = sample_entropies(log_probs)
     assert got.dtype == torch.float64 and got.shape == (50, 6)
     np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
     assert got[3, 2] == 0.0 and torch.isfinite(got).all()
@@ -395,28 +393,21 @@ def test_sample_entropies_match_numpy_with_zero_probabilities(dtype):
 @pytest.mark.parametrize("num_samples", [3**4, 60])  # exact phase; sampled phase
 @pytest.mark.filterwarnings("ignore::batchbald.errors.FewSamplesWarning")
 def test_staged_refinement_bounds_every_gain_and_keeps_every_contender(score, num_samples):
-    """_tightened mixes levels (a finer evaluation term with a coarser training term): its
-    bounds are still ≥ every computed gain, and it never drops a candidate that could win."""
-    greedy_engine, (train, evaluation, options), candidates, gains, floor_N = greedy_state(
-        score, num_samples
-    )
+    """Each refinement stage mixes levels (a finer evaluation term with a coarser training
+    term): its bounds are still ≥ every computed gain, and it never drops a candidate that
+    could win."""
+    objective, candidates, gains = greedy_state(score, num_samples)
     position = {int(c): i for i, c in enumerate(candidates)}
-    coarse, *levels = (
-        greedy_engine._GroupBounds(train, evaluation, floor_N, bins=bins, options=options)
-        for bins in (1, 4, 16)
-    )
-    start_terms = (coarse.train_upper(candidates), coarse.eval_lower(candidates))
-    start_upper = start_terms[0] - start_terms[1] + coarse.slack
     for best in (-math.inf, float(gains.max())):
-        order, upper, terms = candidates, start_upper, start_terms
-        for level in levels:
-            for evaluation_term in (True, False):
-                previous = {int(c): float(u) for c, u in zip(order, upper, strict=True)}
-                order, upper, terms = greedy_engine._tightened(
-                    level, evaluation_term, (order, upper), terms, best
-                )
-                for c, u in zip(order.tolist(), upper.tolist(), strict=True):
-                    assert gains[position[c]] - 1e-12 <= u <= previous[c]
+        staged = StagedGroupBounds(objective, math.inf)
+        staged.stages = [(GroupBounds(objective, bins), evaluation_term)
+                         for bins in (4, 16) for evaluation_term in (True, False)]  # fmt: skip
+        order, upper = candidates, staged.initial(candidates)
+        while (next_stage := staged.next_stage(0, order, upper, best)) is not None:
+            previous = {int(c): float(u) for c, u in zip(order, upper, strict=True)}
+            order, upper = next_stage
+            for c, u in zip(order.tolist(), upper.tolist(), strict=True):
+                assert gains[position[c]] - 1e-12 <= u <= previous[c]
         if best == -math.inf:
-            assert torch.equal(order, candidates)  # nothing dropped without a best gain
+            assert sorted(order.tolist()) == candidates.tolist()  # nothing dropped
         assert int(candidates[gains.argmax()]) in order.tolist()

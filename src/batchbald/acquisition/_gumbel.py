@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from batchbald.acquisition.numerics import stable_top_k
+
 __all__ = ["POWER_EPSILON", "gumbel_keys", "points_at_ranks", "top_indices"]
 
 # Power mode clamps non-positive scores (e.g. a negative EvaluationBALD, or BALD = 0) to this
@@ -111,10 +113,4 @@ def points_at_ranks(scores_N: torch.Tensor, ranks_b: torch.Tensor) -> torch.Tens
 
 def top_indices(keys_N: torch.Tensor, batch_size: int) -> torch.Tensor:
     """Indices of the b largest keys, ties broken by index (deterministic, unlike topk)."""
-    threshold = torch.topk(keys_N, batch_size, sorted=False).values.min()
-    if keys_N.device.type == "cpu":  # numpy's single-threaded scan: see gumbel_keys
-        candidates = torch.from_numpy(np.flatnonzero(keys_N.detach().numpy() >= threshold.item()))
-    else:
-        candidates = torch.nonzero(keys_N >= threshold).squeeze(1)
-    order = torch.sort(keys_N[candidates], descending=True, stable=True).indices[:batch_size]
-    return candidates[order]
+    return stable_top_k(keys_N, batch_size)

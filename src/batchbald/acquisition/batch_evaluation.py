@@ -4,8 +4,8 @@ Both maximise a(A) = f_train(A) − f_eval(A) greedily, f the joint predictive e
 or the joint mutual information with the parameters (BatchEvaluationBALD), with the training and
 the evaluation model's log-probabilities of the same pool (see
 :mod:`batchbald.acquisition.evaluation` for the per-point scores and the two models). The greedy
-engine, and the proof that its lazy evaluation is exact, are in
-``batchbald/acquisition/_evaluation_greedy.py``.
+engine is :mod:`batchbald.acquisition.greedy`; the proof that its lazy evaluation picks what
+full greedy picks is in ``docs/greedy.md``.
 
 References:
     Kirsch, Gal (2021), "PowerEvaluationBALD: Efficient Evaluation-Oriented Deep (Bayesian)
@@ -19,9 +19,15 @@ from typing import Any
 
 import torch
 
-from batchbald.acquisition._evaluation_greedy import GreedyOptions, greedy
-from batchbald.acquisition._validation import check_log_probs, check_pair
-from batchbald.acquisition.batchbald import DEFAULT_MAX_MEMORY_BYTES
+from batchbald.acquisition._validation import check_batch_size, check_log_probs, check_pair
+from batchbald.acquisition.greedy.engine import run_greedy
+from batchbald.acquisition.greedy.options import (
+    DEFAULT_MAX_MEMORY_BYTES,
+    DEFAULT_NUM_SAMPLES,
+    GreedyOptions,
+)
+from batchbald.acquisition.greedy.paired import PairedObjective
+from batchbald.acquisition.greedy.terms import warn_few_samples
 from batchbald.acquisition.result import AcquisitionResult
 
 __all__ = ["batch_eig", "batch_evaluation_bald"]
@@ -51,9 +57,8 @@ _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
     p_train = 0 are never drawn, so the evaluation model must not put mass where the training
     model has none (softmax outputs never do).
 
-    Candidates are scored lazily (the proof that the picks equal full greedy's in the exact
-    phase is in a comment in ``acquisition/_evaluation_greedy.py``); ``lazy=False`` rescores
-    every candidate every step.
+    Candidates are scored lazily, with valid bounds only, so the picks equal full greedy's
+    (``lazy=False``, every candidate rescored every step) in both phases (``docs/greedy.md``).
 
     Args:
         log_probs_N_K_C: log p(y | x_n, ω_k) under the training model, ``[N, K, C]``, float32 or
@@ -64,7 +69,7 @@ _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
         generator: randomness for the sampled phase (CPU generator); None uses torch's global.
         dtype: precision of the joint-probability maths (float32 or float64).
         max_memory_bytes: bound on the temporaries (default 1 GiB); results do not depend on it.
-        lazy: skip candidates whose bound cannot win (exact in the exact phase).
+        lazy: skip candidates whose upper bound cannot win (the picks are full greedy's).
 
     Returns:
         :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` is the estimated
@@ -80,19 +85,18 @@ def batch_eig(
     eval_log_probs_N_K_C: Any,
     batch_size: int,
     *,
-    num_samples: int = 10_000,
+    num_samples: int = DEFAULT_NUM_SAMPLES,
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
     max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
     lazy: bool = True,
 ) -> AcquisitionResult:
+    """Greedy batch rule; the full docstring is set from ``_BATCH_DOC`` below."""
     log_probs, eval_log_probs = check_pair(
         log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
     )
     options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
-    return greedy(
-        (log_probs, eval_log_probs), batch_size, subtract_conditional=False, options=options
-    )
+    return _greedy((log_probs, eval_log_probs), batch_size, 0.0, options)
 
 
 def batch_evaluation_bald(
@@ -100,21 +104,30 @@ def batch_evaluation_bald(
     eval_log_probs_N_K_C: Any,
     batch_size: int,
     *,
-    num_samples: int = 10_000,
+    num_samples: int = DEFAULT_NUM_SAMPLES,
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
     max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
     lazy: bool = True,
 ) -> AcquisitionResult:
+    """Greedy batch rule; the full docstring is set from ``_BATCH_DOC`` below."""
     log_probs, eval_log_probs = check_pair(
         log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
     )
     if log_probs.shape[1] == 1:
         check_log_probs(log_probs)  # warns: both BatchBALD terms are identically 0
     options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
-    return greedy(
-        (log_probs, eval_log_probs), batch_size, subtract_conditional=True, options=options
-    )
+    return _greedy((log_probs, eval_log_probs), batch_size, 1.0, options)
+
+
+def _greedy(
+    pair: tuple[torch.Tensor, torch.Tensor], batch_size: int, weight: float, options: GreedyOptions
+) -> AcquisitionResult:
+    """Greedy maximisation of f_train(A) − f_eval(A), λ = ``weight``."""
+    batch_size = check_batch_size(batch_size, pair[0].shape[0])
+    objective = PairedObjective(pair, weight, options)
+    warn_few_samples(pair[0], batch_size, options)
+    return run_greedy(objective, batch_size, options.lazy)
 
 
 batch_eig.__doc__ = _BATCH_DOC.format(

@@ -24,6 +24,7 @@ class AcquisitionResult:
     scores: torch.Tensor
 
     def __post_init__(self) -> None:
+        """Check that indices and scores are 1-D and of equal length."""
         if self.indices.dim() != 1 or self.scores.shape != self.indices.shape:
             raise ValueError(
                 "AcquisitionResult needs 1-D indices and scores of equal length; got "
@@ -31,6 +32,7 @@ class AcquisitionResult:
             )
 
     def __len__(self) -> int:
+        """The batch size b."""
         return int(self.indices.numel())
 
     def to_dict(self) -> dict[str, list]:

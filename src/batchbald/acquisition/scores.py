@@ -26,6 +26,7 @@ import torch
 
 from batchbald.acquisition._chunks import DEFAULT_CHUNK_ELEMENTS, map_rows
 from batchbald.acquisition._validation import check_log_probs, check_normalisation_deviation
+from batchbald.acquisition.numerics import entropy_rows, plogp_sums
 
 __all__ = [
     "bald",
@@ -72,23 +73,16 @@ def map_checked(
 
 
 def _row_sums(tensor_n_D: torch.Tensor) -> torch.Tensor:
-    """Σ over the last axis of ``[n, D]`` as one matrix-vector product, in the input dtype (fast
-    for short rows; its rounding can depend on n, so it only serves the normalisation check)."""
+    """Σ over the last axis of ``[n, D]`` as one matrix-vector product, in the input dtype.
+
+    Fast for short rows; its rounding can depend on n, so it only serves the normalisation check.
+    """
     return torch.mv(tensor_n_D, tensor_n_D.new_ones(tensor_n_D.shape[1]))
 
 
 def _plogp_sum(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tensor) -> torch.Tensor:
-    """Σ_{k,c} p log p per point, float64 ``[n]``; 0 · log 0 (0 · -inf = NaN) counts as 0.
-    Overwrites ``probs_n_K_C`` with p log p.
-
-    NaN can only come from p = 0 entries, so the (rare) repair pass runs only when the sums
-    show one: inputs without -inf pay for a single product.
-    """
-    plogp = probs_n_K_C.mul_(log_probs_n_K_C).view(len(probs_n_K_C), -1)
-    sums = plogp.sum(dim=1, dtype=F64)  # contiguous rows: fast, and the same for any slicing
-    if torch.isnan(sums).any():
-        sums = plogp.nan_to_num_(nan=0.0).sum(dim=1, dtype=F64)
-    return sums
+    """Σ_{k,c} p log p per point, float64 ``[n]`` (0 log 0 = 0); overwrites ``probs_n_K_C``."""
+    return plogp_sums(log_probs_n_K_C, probs_n_K_C)
 
 
 def _mean_probs(probs_n_K_C: torch.Tensor) -> torch.Tensor:
@@ -97,7 +91,8 @@ def _mean_probs(probs_n_K_C: torch.Tensor) -> torch.Tensor:
 
 
 def _predictive_entropy(probs_n_K_C: torch.Tensor) -> torch.Tensor:
-    return torch.special.entr(_mean_probs(probs_n_K_C)).sum(dim=-1)
+    """H[(1/K) Σ_k p(· | x, ω_k)] per point, float64 ``[n]``."""
+    return entropy_rows(_mean_probs(probs_n_K_C))
 
 
 def _conditional_entropy(log_probs_n_K_C: torch.Tensor, probs_n_K_C: torch.Tensor) -> torch.Tensor:
@@ -133,7 +128,7 @@ def _score(fn: ChunkFn, log_probs_N_K_C: Any, *, warn_single_sample: bool = Fals
 
 
 def predictive_log_probs(log_probs_N_K_C: Any) -> torch.Tensor:
-    """log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
+    """Log p(y|x) = log (1/K) Σ_k p(y|x, ω_k), float64 ``[N, C]``."""
     log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
     return torch.logsumexp(log_probs.double(), dim=1) - math.log(log_probs.shape[1])
 

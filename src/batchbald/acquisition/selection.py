@@ -12,6 +12,7 @@ from batchbald.acquisition._validation import (
     check_positive_int,
     check_scores,
 )
+from batchbald.acquisition.numerics import stable_top_k
 from batchbald.acquisition.result import AcquisitionResult
 
 __all__ = ["random_batch", "top_k"]
@@ -32,19 +33,14 @@ def top_k(scores_N: Any, batch_size: int) -> AcquisitionResult:
     """
     scores = check_scores(scores_N).double()
     batch_size = check_batch_size(batch_size, scores.numel())
-    # torch.topk is O(N) but does not promise an order among ties; a stable sort of the few
-    # scores ≥ the b-th largest (ties included) gives "best first, ties by lower index".
-    threshold = torch.topk(scores, batch_size, sorted=False).values.min()
-    contenders = torch.nonzero(scores >= threshold).squeeze(1)
-    order = torch.sort(scores[contenders], descending=True, stable=True).indices[:batch_size]
-    indices = contenders[order]
+    indices = stable_top_k(scores, batch_size)
     return AcquisitionResult(indices=indices, scores=scores[indices])
 
 
 def random_batch(
     pool_size: int, batch_size: int, *, generator: torch.Generator | None = None
 ) -> AcquisitionResult:
-    """b pool indices uniformly at random without replacement; scores are 0.
+    """B pool indices uniformly at random without replacement; scores are 0.
 
     Args:
         pool_size: N ≥ 1.
