@@ -50,6 +50,22 @@ def check_log_probs(
     Warns with :class:`SingleSampleWarning` when K = 1 and ``warn_single_sample``.
     """
     tensor = as_tensor(log_probs_N_K_C, name)
+    _check_layout(tensor, name)
+    _check_finite(tensor, name)
+    if check_normalisation:
+        check_normalisation_deviation(_max_normalisation_deviation(tensor), name)
+    if tensor.shape[1] == 1 and warn_single_sample:
+        warnings.warn(
+            f"{name} has K = 1 posterior sample: BALD-type scores (mutual information with "
+            "the parameters) are identically 0. Use MC dropout with K > 1 samples.",
+            SingleSampleWarning,
+            stacklevel=3,
+        )
+    return tensor
+
+
+def _check_layout(tensor: torch.Tensor, name: str) -> None:
+    """3-D, floating, N ≥ 1, K ≥ 1, C ≥ 2."""
     if tensor.dim() != 3:
         hint = (
             " If you have a single model, add a K axis with .unsqueeze(1)."
@@ -65,17 +81,21 @@ def check_log_probs(
             f"{name} must be a floating tensor (float32 or float64) of log-probabilities; "
             f"got dtype {tensor.dtype}. Class labels? Pass log_softmax outputs instead."
         )
-    num_points, num_samples, num_classes = tensor.shape
+    num_points, num_posterior_samples, num_classes = tensor.shape
     if num_points == 0:
         raise InvalidInputError(f"{name} must hold at least one pool point; got N = 0 (empty pool)")
-    if num_samples == 0:
+    if num_posterior_samples == 0:
         raise InvalidInputError(f"{name} must hold at least one posterior sample; got K = 0")
     if num_classes < 2:
         raise InvalidInputError(
             f"{name} must have at least 2 classes (C ≥ 2); got C = {num_classes}. "
             "With one class every score is 0."
         )
-    largest = tensor.max().item()  # one pass: max propagates NaN, and +inf is the largest value
+
+
+def _check_finite(tensor: torch.Tensor, name: str) -> None:
+    """No NaN and no +inf (one pass: max propagates NaN, and +inf is the largest value)."""
+    largest = tensor.max().item()
     if math.isnan(largest):
         count = int(torch.isnan(tensor).sum())
         raise InvalidInputError(f"{name} must not contain NaN; got {count} NaN entries")
@@ -84,16 +104,6 @@ def check_log_probs(
         raise InvalidInputError(
             f"{name} must be log-probabilities (≤ 0); got {count} entries equal to +inf"
         )
-    if check_normalisation:
-        check_normalisation_deviation(_max_normalisation_deviation(tensor), name)
-    if num_samples == 1 and warn_single_sample:
-        warnings.warn(
-            f"{name} has K = 1 posterior sample: BALD-type scores (mutual information with "
-            "the parameters) are identically 0. Use MC dropout with K > 1 samples.",
-            SingleSampleWarning,
-            stacklevel=3,
-        )
-    return tensor
 
 
 def check_normalisation_deviation(deviation: float, name: str = "log_probs_N_K_C") -> None:
@@ -194,8 +204,10 @@ _DTYPE_NAMES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
-    """``dtype`` must be ``torch.float32`` or ``torch.float64`` (joint-probability precision),
-    or its name ``"float32"`` / ``"float64"`` (as a TOML config writes it)."""
+    """``dtype`` must be ``torch.float32`` or ``torch.float64``, or its name.
+
+    The joint-probability precision; ``"float32"`` / ``"float64"`` as a TOML config writes it.
+    """
     if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
         return _DTYPE_NAMES[dtype]
     if dtype not in (torch.float32, torch.float64):

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from batchbald.acquisition._validation import check_batch_size, check_generator, check_log_probs
+from batchbald.acquisition.numerics import plogp_sums
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import bald
 from batchbald.acquisition.selection import top_k
@@ -51,21 +52,23 @@ def thompson_bald(
         InvalidInputError: K < b (fewer posterior samples than picks), or bad input.
     """
     log_probs = check_log_probs(log_probs_N_K_C).double()
-    num_points, num_samples, _ = log_probs.shape
+    num_points, num_posterior_samples, _ = log_probs.shape
     batch_size = check_batch_size(batch_size, num_points)
     generator = check_generator(generator)
-    if num_samples < batch_size:
-        raise InvalidInputError(
-            f"thompson_bald needs at least batch_size posterior samples (K ≥ b) to use a distinct "
-            f"sample per pick; got K = {num_samples} and batch_size = {batch_size}. Draw more MC "
-            "samples or use a smaller batch."
-        )
-    predictive_N = _entropy(torch.logsumexp(log_probs, dim=1) - math.log(num_samples))
+    _check_enough_samples(num_posterior_samples, batch_size)
+    predictive_N = _entropy(torch.logsumexp(log_probs, dim=1) - math.log(num_posterior_samples))
     sample_entropy_N_K = _entropy(log_probs)
-    sample_order = torch.randperm(num_samples, generator=generator)[:batch_size]
-    available_N = torch.ones(num_points, dtype=torch.bool, device=log_probs.device)
+    sample_order = torch.randperm(num_posterior_samples, generator=generator)[:batch_size]
+    return _thompson_picks(predictive_N, sample_entropy_N_K, sample_order.tolist())
+
+
+def _thompson_picks(
+    predictive_N: torch.Tensor, sample_entropy_N_K: torch.Tensor, samples: list[int]
+) -> AcquisitionResult:
+    """The i-th pick maximises H[y|x] − H[y|x, ω_{samples[i]}] over the points not yet picked."""
+    available_N = torch.ones(len(predictive_N), dtype=torch.bool, device=predictive_N.device)
     indices, picked_scores = [], []
-    for sample in sample_order.tolist():
+    for sample in samples:
         thompson_N = predictive_N - sample_entropy_N_K[:, sample]
         thompson_N = torch.where(available_N, thompson_N, -math.inf)
         index = int(torch.argmax(thompson_N))  # the first maximum: ties go to the lower index
@@ -73,9 +76,18 @@ def thompson_bald(
         indices.append(index)
         picked_scores.append(thompson_N[index])
     return AcquisitionResult(
-        indices=torch.tensor(indices, dtype=torch.int64, device=log_probs.device),
+        indices=torch.tensor(indices, dtype=torch.int64, device=predictive_N.device),
         scores=torch.stack(picked_scores),
     )
+
+
+def _check_enough_samples(num_posterior_samples: int, batch_size: int) -> None:
+    if num_posterior_samples < batch_size:
+        raise InvalidInputError(
+            f"thompson_bald needs at least batch_size posterior samples (K ≥ b) to use a distinct "
+            f"sample per pick; got K = {num_posterior_samples} and batch_size = {batch_size}. "
+            "Draw more MC samples or use a smaller batch."
+        )
 
 
 def uniform_top_bald(
@@ -102,6 +114,6 @@ def uniform_top_bald(
 
 
 def _entropy(log_probs: torch.Tensor) -> torch.Tensor:
-    """-Σ_c p log p over the last axis; p = 0 contributes 0."""
-    probs = log_probs.exp()
-    return -torch.where(probs > 0, probs * log_probs, torch.zeros_like(probs)).sum(-1)
+    """-Σ_c p log p over the last axis (p = 0 contributes 0), float64."""
+    rows_R_C = log_probs.reshape(-1, log_probs.shape[-1])
+    return -plogp_sums(rows_R_C, rows_R_C.exp()).view(log_probs.shape[:-1])

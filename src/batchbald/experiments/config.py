@@ -78,8 +78,11 @@ class MethodConfig:
 
 
 def _check_params(acquirer: str, params: Mapping[str, Any]) -> None:
-    """Check ``params`` against the acquirer's declared types and ranges (``batchbald list``)
-    when the config is read, naming the key (``methods[0].params.lazy must be a bool``)."""
+    """Check ``params`` against the acquirer's declared types and ranges when a config is read.
+
+    The declarations are those ``batchbald list`` shows; an error names the key, e.g.
+    ``methods[0].params.lazy must be a bool``.
+    """
     from batchbald.acquisition import ParameterError, check_params
     from batchbald.errors import UnknownNameError
 
