@@ -20,10 +20,9 @@ and returns the name, so checked values stay JSON-friendly.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,6 @@ __all__ = [
     "Param",
     "ParameterError",
     "check_declared",
-    "with_param_checks",
 ]
 
 # Joint-probability precisions a greedy rule accepts, by the name a config writes.
@@ -172,25 +170,6 @@ def check_declared(
             f"acquirer {owner!r} has no parameter {unknown[0]!r}; valid parameters: {valid}",
         )
     return {name: by_name[name].check(value) for name, value in params.items()}
-
-
-def with_param_checks(
-    fn: Callable[..., Any], declared: Sequence[Param], owner: str
-) -> Callable[..., Any]:
-    """``fn`` with its declared keyword hyperparameters checked before every call.
-
-    Keyword arguments that are not declared (``generator``, inputs) pass through unchecked;
-    ``fn`` itself still validates its tensors.
-    """
-    names = {param.name for param in declared}
-
-    @functools.wraps(fn)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs[name] for name in names.intersection(kwargs)}
-        kwargs.update(check_declared(declared, given, owner))
-        return fn(*args, **kwargs)
-
-    return checked
 
 
 #: The options every greedy batch rule takes (``batchbald``, ``batch_eig``,

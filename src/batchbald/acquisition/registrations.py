@@ -41,7 +41,7 @@ import torch
 from batchbald.acquisition import evaluation, scores
 from batchbald.acquisition._validation import check_log_probs
 from batchbald.acquisition.batchbald import batchbald as _batchbald
-from batchbald.acquisition.params import COLDNESS, GREEDY_PARAMS, with_param_checks
+from batchbald.acquisition.params import COLDNESS, GREEDY_PARAMS
 from batchbald.acquisition.registry import register
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.selection import random_batch, top_k
@@ -141,11 +141,10 @@ for _name, (_fn, _eval, _what) in _SCORES.items():
             needs_eval_model=_eval,
         )
 
-batchbald = with_param_checks(_batchbald, GREEDY_PARAMS, "batchbald")
-batch_eig = with_param_checks(evaluation.batch_eig, GREEDY_PARAMS, "batch_eig")
-batch_evaluation_bald = with_param_checks(
-    evaluation.batch_evaluation_bald, GREEDY_PARAMS, "batch_evaluation_bald"
-)
+# The greedy rules check their options against GREEDY_PARAMS themselves (GreedyOptions.checked).
+batchbald = _batchbald
+batch_eig = evaluation.batch_eig
+batch_evaluation_bald = evaluation.batch_evaluation_bald
 register(
     "batchbald",
     batchbald,

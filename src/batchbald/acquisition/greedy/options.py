@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from batchbald.acquisition._validation import check_sampling_options
+from batchbald.acquisition.params import GREEDY_PARAMS, check_declared
 
 __all__ = ["DEFAULT_MAX_MEMORY_BYTES", "DEFAULT_NUM_SAMPLES", "GreedyOptions"]
 
@@ -43,9 +44,17 @@ class GreedyOptions:
     def checked(
         cls, num_samples: Any, generator: Any, dtype: Any, max_memory_bytes: Any, lazy: Any
     ) -> GreedyOptions:
-        """Options from user arguments; errors name the offending argument."""
-        checked = check_sampling_options(num_samples, generator, dtype, max_memory_bytes)
-        return cls(*checked, bool(lazy))
+        """Options from user arguments, checked against :data:`GREEDY_PARAMS`.
+
+        Errors name the offending argument (``lazy must be a bool; got 'no' (str)``).
+        """
+        given = {"num_samples": num_samples, "dtype": dtype}
+        given.update(max_memory_bytes=max_memory_bytes, lazy=lazy)
+        values = check_declared(GREEDY_PARAMS, given, "greedy batch rule")
+        checked = check_sampling_options(
+            values["num_samples"], generator, values["dtype"], values["max_memory_bytes"]
+        )
+        return cls(*checked, values["lazy"])
 
     def sampled(self, num_classes: int, step: int) -> bool:
         """Whether greedy step ``step`` (0-based) estimates its joint entropies by sampling."""
