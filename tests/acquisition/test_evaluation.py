@@ -138,7 +138,8 @@ def test_bad_eval_input_is_named_in_the_message():
         batch_eig(train, evaluation, 2, num_samples=0)
     with pytest.raises(
         InvalidInputError,
-        match=r"dtype must be \"float32\" or \"float64\" \(or torch\.float32 / torch\.float64\); got torch\.int64",
+        match=r'dtype must be "float32" or "float64" \(or torch\.float32 / torch\.float64\); '
+        r"got torch\.int64",
     ):
         batch_eig(train, evaluation, 2, dtype=torch.int64)
     with pytest.raises(InvalidInputError, match="batch_size must be ≤ the pool size N = 5; got 6"):
