@@ -39,3 +39,34 @@ def test_restores_training_mode():
     model = MNISTBayesianCNN(generator=torch.Generator().manual_seed(0)).train()
     predict_embeddings(model, torch.zeros(2, 1, 28, 28))
     assert model.training
+
+
+@pytest.mark.parametrize("acquirer", ["badge", "coreset"])
+def test_generic_learner_gives_feature_acquirers_their_embeddings(acquirer):
+    # Issue 24 with the generic learner: a ResNet-18 with MC dropout on its head, one step.
+    from batchbald.acquisition import get_acquirer
+    from batchbald.data import ActiveLearningData
+    from batchbald.experiments.synthetic import synthetic_dataset
+    from batchbald.loop import ActiveLearningLoop, DatasetOracle, LoopGenerators, LoopSettings
+    from batchbald.models import ModelSpec
+    from batchbald.training import TrainingConfig
+    from batchbald.training.generic import GenericLearner
+
+    splits = synthetic_dataset(
+        num_train=60, num_test=20, generator=torch.Generator().manual_seed(0)
+    )
+    learner = GenericLearner(
+        ModelSpec(kind="resnet18", head_dropout=0.5),
+        10,
+        TrainingConfig(epoch_size=16, max_epochs=1, patience=1, batch_size=8),
+        test_k=2,
+    )
+    loop = ActiveLearningLoop(
+        data=splits.train, test=splits.test,
+        split=ActiveLearningData(60, labelled_indices=range(10), validation_indices=range(10, 20)),
+        learner=learner, acquirer=get_acquirer(acquirer), oracle=DatasetOracle(splits.train.labels),
+        settings=LoopSettings(batch_size=3, k=2, label_budget=3),
+        generators=LoopGenerators.from_seed(0),
+    )  # fmt: skip
+    records = loop.run()
+    assert len(records[0].acquired["indices"]) == 3 and records[-1].stop_reason == "label_budget"
