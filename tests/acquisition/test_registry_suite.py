@@ -3,6 +3,8 @@
 A new acquirer is covered by its registry line: valid unique indices, input untouched,
 reproducible with a generator, bad input rejected with InvalidInputError, and its declared
 hyperparameters consistent with its function (defaults valid, wrong types and ranges rejected).
+Acquirers that declare ``needs_embeddings`` also get pool features ``[N, D]`` and labelled
+features ``[L, D]``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from batchbald.acquisition import (
 from batchbald.errors import BatchBALDWarning, InvalidInputError, UnknownNameError
 
 N, K, C, B = 40, 8, 4, 5
+D, L = 6, 3
+# Inputs an acquirer receives by keyword besides its declared hyperparameters.
+INPUT_KEYWORDS = {"generator", "embeddings_N_D", "labelled_embeddings_L_D"}
 
 
 def pool(seed: int, dtype=torch.float32) -> torch.Tensor:
@@ -37,6 +42,9 @@ def call(name: str, log_probs: torch.Tensor, seed: int = 0, batch_size: int = B,
     eval_log_probs = (
         pool(99, log_probs.dtype)[: len(log_probs)] if acquirer.needs_eval_model else None
     )
+    if acquirer.needs_embeddings:
+        kwargs.setdefault("embeddings_N_D", features(len(log_probs)))
+        kwargs.setdefault("labelled_embeddings_L_D", features(L, seed=98))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BatchBALDWarning)
         return acquirer(
@@ -46,6 +54,11 @@ def call(name: str, log_probs: torch.Tensor, seed: int = 0, batch_size: int = B,
             eval_log_probs_N_K_C=eval_log_probs,
             **kwargs,
         )
+
+
+def features(num_points: int, seed: int = 97) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(num_points, D, generator=generator)
 
 
 @pytest.fixture(params=available_acquirers())
@@ -159,7 +172,7 @@ def test_declarations_match_the_function_signature(name):
     keywords = {
         parameter.name: parameter.default
         for parameter in parameters
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.name != "generator"
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and parameter.name not in INPUT_KEYWORDS
     }
     assert [param.name for param in acquirer.declared] == list(keywords)
     for param in acquirer.declared:
@@ -207,6 +220,32 @@ def test_acquirers_that_ignore_predictions_take_the_pool_size():
     for name in available_acquirers():
         acquirer = get_acquirer(name)
         if not acquirer.needs_predictions:
-            from_size = acquirer(N, B, generator=torch.Generator().manual_seed(3))
-            from_pool = acquirer(pool(6), B, generator=torch.Generator().manual_seed(3))
+            inputs = (
+                {"embeddings_N_D": features(N), "labelled_embeddings_L_D": features(L, 98)}
+                if acquirer.needs_embeddings
+                else {}
+            )
+            generator = torch.Generator().manual_seed(3)
+            from_size = acquirer(N, B, generator=generator, **inputs)
+            generator = torch.Generator().manual_seed(3)
+            from_pool = acquirer(pool(6), B, generator=generator, **inputs)
             assert from_size.indices.tolist() == from_pool.indices.tolist()
+
+
+def test_embedding_acquirers_need_embeddings():
+    for name in available_acquirers():
+        acquirer = get_acquirer(name)
+        if acquirer.needs_embeddings:
+            with pytest.raises(InvalidInputError, match=r"needs embeddings_N_D"):
+                acquirer(pool(0), B)
+
+
+def test_embedding_acquirers_reject_bad_embeddings():
+    for name in available_acquirers():
+        if get_acquirer(name).needs_embeddings:
+            with pytest.raises(InvalidInputError, match=r"embeddings_N_D must have one row per"):
+                call(name, pool(0), embeddings_N_D=torch.randn(N - 1, D))
+            with pytest.raises(InvalidInputError, match=r"embeddings_N_D must be 2-D"):
+                call(name, pool(0), embeddings_N_D=torch.randn(N))
+            with pytest.raises(InvalidInputError, match=r"embeddings_N_D must be finite"):
+                call(name, pool(0), embeddings_N_D=torch.full((N, D), float("nan")))

@@ -281,3 +281,43 @@ def test_bad_settings():
         LoopSettings(batch_size=0, k=2, label_budget=5)
     with pytest.raises(InvalidInputError, match=r"target_accuracy must lie in \[0, 1\]"):
         LoopSettings(batch_size=1, k=2, label_budget=5, target_accuracy=95)
+
+
+# --- Feature-based acquirers (issue 24): the loop passes pool and labelled features ----------
+class EmbeddingLearner(NearestMeanLearner):
+    """The fake learner with ``embed``: the flattened inputs are its features."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__(num_classes)
+        self.embedded_sizes: list[int] = []
+
+    def embed(self, model: NearestMeans, inputs, generators: LoopGenerators):
+        self.embedded_sizes.append(len(inputs))
+        return inputs.flatten(1)
+
+
+@pytest.mark.parametrize("acquirer", ["badge", "coreset"])
+def test_feature_acquirers_get_pool_and_labelled_embeddings(acquirer):
+    loop = make_loop(acquirer, batch_size=4, budget=8)
+    loop.learner = EmbeddingLearner(DATA.num_classes)
+    first = loop.step()
+    assert loop.learner.embedded_sizes == [len(DATA) - 8, 4]  # pool, then labelled set
+    if acquirer == "coreset":
+        from batchbald.acquisition import k_center_greedy
+
+        pool = torch.arange(8, len(DATA))  # every point but the labelled and validation ones
+        expected = k_center_greedy(
+            DATA.inputs[pool].flatten(1), 4, labelled_features_L_D=DATA.inputs[:4].flatten(1)
+        )
+        assert pool[expected.indices].tolist() == first.acquired["indices"]
+    records = loop.run()
+    assert sum(len(r.acquired["indices"]) for r in records) == 8
+
+
+def test_feature_acquirer_needs_a_learner_with_embed():
+    with pytest.raises(
+        InvalidInputError,
+        match=r"acquirer 'coreset' needs embeddings, but the learner "
+        r"NearestMeanLearner has no embed\(model, inputs, generators\) method",
+    ):
+        make_loop("coreset").step()

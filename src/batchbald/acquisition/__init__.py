@@ -7,6 +7,10 @@ here (:func:`batchbald`, :func:`batch_eig`, :func:`batch_evaluation_bald`) check
 hyperparameters against the same declarations.
 """
 
+from batchbald.acquisition.badge import badge, gradient_embeddings
+from batchbald.acquisition.batch_epig import batch_epig
+from batchbald.acquisition.coreset import coreset, k_center_greedy
+from batchbald.acquisition.epig import epig
 from batchbald.acquisition.evaluation import eig, evaluation_bald
 from batchbald.acquisition.params import Param, ParameterError
 from batchbald.acquisition.registrations import (
@@ -40,16 +44,22 @@ __all__ = [
     "Param",
     "ParameterError",
     "available_acquirers",
+    "badge",
     "bald",
     "batch_eig",
+    "batch_epig",
     "batch_evaluation_bald",
     "batchbald",
     "check_params",
     "conditional_entropy",
+    "coreset",
     "eig",
     "entropy",
+    "epig",
     "evaluation_bald",
     "get_acquirer",
+    "gradient_embeddings",
+    "k_center_greedy",
     "mean_std",
     "predictive_log_probs",
     "random_batch",

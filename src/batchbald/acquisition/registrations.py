@@ -40,7 +40,17 @@ import torch
 
 from batchbald.acquisition import evaluation, scores
 from batchbald.acquisition._validation import check_log_probs
+from batchbald.acquisition.badge import badge
+from batchbald.acquisition.baseline_acquirers import (
+    BATCH_EPIG_PARAMS,
+    EPIG_PARAMS,
+    POWER_EPIG_PARAMS,
+    batch_epig_acquirer,
+    epig_acquirer,
+    power_epig_acquirer,
+)
 from batchbald.acquisition.batchbald import batchbald as _batchbald
+from batchbald.acquisition.coreset import coreset
 from batchbald.acquisition.params import COLDNESS, GREEDY_PARAMS
 from batchbald.acquisition.registry import register
 from batchbald.acquisition.result import AcquisitionResult
@@ -180,4 +190,38 @@ register(
     "uniform_top_bald",
     uniform_top_bald,
     description="b points uniformly from the top b·C BALD scores (report baseline)",
+)
+
+# The field's baselines (issue 24; docs/baselines.md). BADGE and coreset need the model's
+# penultimate features; coreset ignores predictions, so the loop passes it the pool size.
+register(
+    "epig",
+    epig_acquirer,
+    description="top-b EPIG: information about predictions on target inputs (Bickford Smith 2023)",
+    params=EPIG_PARAMS,
+)
+register(
+    "power_epig",
+    power_epig_acquirer,
+    description="PowerEPIG: sample b points with p ∝ EPIG^coldness",
+    params=POWER_EPIG_PARAMS,
+)
+register(
+    "batch_epig",
+    batch_epig_acquirer,
+    description="greedy BatchEPIG: I[y_1..y_b; y*] averaged over targets (small pools only)",
+    params=BATCH_EPIG_PARAMS,
+)
+register(
+    "badge",
+    badge,
+    description="BADGE: k-means++ seeding of last-layer gradient embeddings (Ash et al. 2020)",
+    needs_embeddings=True,
+)
+register(
+    "coreset",
+    coreset,
+    description="k-center greedy core-set on penultimate features (Sener & Savarese 2018)",
+    needs_predictions=False,
+    needs_embeddings=True,
 )

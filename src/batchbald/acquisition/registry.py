@@ -13,6 +13,10 @@ Registered functions have one of two signatures and return an
 * ``fn(log_probs_N_K_C, eval_log_probs_N_K_C, batch_size, *, generator, **params)`` when
   ``needs_eval_model`` (the EvaluationBALD family; the loop then trains an evaluation model).
 
+With ``needs_embeddings`` (BADGE, coreset) ``fn`` also takes the keyword inputs
+``embeddings_N_D`` and ``labelled_embeddings_L_D``: penultimate features of the pool and of the
+labelled points, from the model's ``embed(x) -> [B, D]`` (the loop computes them).
+
 Every hyperparameter is declared with a :class:`~batchbald.acquisition.params.Param`
 (type, default, range, doc) and checked by :func:`check_params` wherever it enters: the Python
 API, ``batchbald acquire --param`` and the experiment configs. The entries themselves are in
@@ -57,6 +61,8 @@ class Acquirer:
         needs_predictions: False when the rule ignores the model's predictions (random): the
             loop then skips scoring the pool and passes the pool size N (an int) instead.
         declared: the declarations of every hyperparameter ``fn`` takes.
+        needs_embeddings: True when ``fn`` also takes ``embeddings_N_D`` and
+            ``labelled_embeddings_L_D`` (penultimate features; the loop then computes them).
     """
 
     name: str
@@ -66,6 +72,7 @@ class Acquirer:
     params: Mapping[str, Any] = field(default_factory=dict)
     needs_predictions: bool = True
     declared: tuple[Param, ...] = ()
+    needs_embeddings: bool = False
 
     def __post_init__(self) -> None:
         """Freeze ``params`` and ``declared``."""
@@ -79,10 +86,15 @@ class Acquirer:
         *,
         generator: torch.Generator | None = None,
         eval_log_probs_N_K_C: Any = None,
+        embeddings_N_D: Any = None,
+        labelled_embeddings_L_D: Any = None,
     ) -> AcquisitionResult:
         """Select ``batch_size`` pool points. See the registered function for shapes."""
+        inputs = self._embedding_inputs(embeddings_N_D, labelled_embeddings_L_D)
         if not self.needs_eval_model:
-            return self.fn(log_probs_N_K_C, batch_size, generator=generator, **self.params)
+            return self.fn(
+                log_probs_N_K_C, batch_size, generator=generator, **inputs, **self.params
+            )
         if eval_log_probs_N_K_C is None:
             raise InvalidInputError(
                 f"acquirer {self.name!r} needs eval_log_probs_N_K_C (log-probabilities "
@@ -91,6 +103,20 @@ class Acquirer:
         return self.fn(
             log_probs_N_K_C, eval_log_probs_N_K_C, batch_size, generator=generator, **self.params
         )
+
+    def _embedding_inputs(self, embeddings_N_D: Any, labelled_embeddings_L_D: Any) -> dict:
+        """The feature keywords for ``fn`` when it ``needs_embeddings`` (issue 24), else none."""
+        if not self.needs_embeddings:
+            return {}
+        if embeddings_N_D is None:
+            raise InvalidInputError(
+                f"acquirer {self.name!r} needs embeddings_N_D (penultimate features [N, D] of "
+                "the pool, from the model's embed(x)); got None"
+            )
+        return {
+            "embeddings_N_D": embeddings_N_D,
+            "labelled_embeddings_L_D": labelled_embeddings_L_D,
+        }
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -124,6 +150,7 @@ def register(
     params: Sequence[Param] = (),
     needs_eval_model: bool = False,
     needs_predictions: bool = True,
+    needs_embeddings: bool = False,
 ) -> Acquirer:
     """Add an acquirer to the registry (names are unique) and return it.
 
@@ -135,6 +162,7 @@ def register(
             pass its own check.
         needs_eval_model: ``fn`` takes the evaluation model's log-probabilities.
         needs_predictions: False when ``fn`` only reads the pool size.
+        needs_embeddings: ``fn`` takes the pool's and the labelled points' features.
     """
     if name in _REGISTRY:
         raise ValueError(f"acquirer {name!r} is already registered")
@@ -147,6 +175,7 @@ def register(
         needs_eval_model=needs_eval_model,
         needs_predictions=needs_predictions,
         declared=declared,
+        needs_embeddings=needs_embeddings,
     )
     _REGISTRY[name] = acquirer
     return acquirer

@@ -9,7 +9,12 @@ import torch
 
 from batchbald.data import ImageData
 from batchbald.loop import Fitted, LoopGenerators
-from batchbald.models import BayesianModule, build_model, predict_log_probs
+from batchbald.models import (
+    BayesianModule,
+    build_model,
+    predict_embeddings,
+    predict_log_probs,
+)
 from batchbald.training import TrainingConfig, evaluate, self_distill, train_model
 
 __all__ = ["BayesianLearner", "build_learner"]
@@ -81,6 +86,10 @@ class BayesianLearner:
         return predict_log_probs(
             model, inputs, k, batch_size=self._chunk(), generator=generators.dropout
         )
+
+    def embed(self, model: Any, inputs: torch.Tensor, generators: LoopGenerators) -> torch.Tensor:
+        """Penultimate features ``[N, D]`` (``model.embed``), for BADGE and coreset (issue 24)."""
+        return predict_embeddings(model, inputs, batch_size=self._chunk())
 
     def distill(
         self, teacher: Any, inputs: torch.Tensor, epochs: int, generators: LoopGenerators

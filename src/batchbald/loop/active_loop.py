@@ -10,7 +10,9 @@ loop restored from a saved state continues exactly as the uninterrupted loop wou
 Acquirers are called as ``acquirer(predictions, batch_size, generator=...,
 eval_log_probs_N_K_C=...)``. ``predictions`` are the pool's log-probabilities ``[N, K, C]``;
 for an acquirer with ``needs_predictions=False`` (``random``), which ignores the model, the
-pool is not scored and ``predictions`` is the pool size N, an ``int``.
+pool is not scored and ``predictions`` is the pool size N, an ``int``. Acquirers with
+``needs_embeddings`` (BADGE, coreset) also get ``embeddings_N_D`` and ``labelled_embeddings_L_D``
+from the learner's ``embed`` (penultimate features of the pool and of the labelled points).
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ class ActiveLearningLoop:
         eval_log_probs = None
         if self.acquirer.needs_eval_model:
             eval_log_probs = self._eval_predictions(fitted, train, pool_inputs, timings)
+        embeddings = self._embeddings(fitted, train, pool_inputs, timings)
         batch_size = min(
             self.settings.batch_size, self.settings.label_budget - self.num_acquired, len(pool)
         )
@@ -177,6 +180,7 @@ class ActiveLearningLoop:
                 batch_size,
                 generator=self.generators.acquisition,
                 eval_log_probs_N_K_C=eval_log_probs,
+                **embeddings,
             )
         dataset_indices = torch.as_tensor(self.split.acquire(result.indices), dtype=torch.long)
         labels = self._ask(dataset_indices)
@@ -206,6 +210,27 @@ class ActiveLearningLoop:
             student = self.learner.distill(fitted.model, inputs, epochs, self.generators)
         with _timed(timings, "scoring"):
             return self.learner.predict(student, pool_inputs, self.settings.k, self.generators)
+
+    def _embeddings(
+        self, fitted: Fitted, train: ImageData, pool_inputs: torch.Tensor, timings: dict
+    ) -> dict[str, torch.Tensor]:
+        """Pool and labelled features for acquirers with ``needs_embeddings`` (issue 24)."""
+        if not self.acquirer.needs_embeddings:
+            return {}
+        embed = getattr(self.learner, "embed", None)
+        if embed is None:
+            raise InvalidInputError(
+                f"acquirer {self.acquirer.name!r} needs embeddings, but the learner "
+                f"{type(self.learner).__name__} has no embed(model, inputs, generators) method"
+            )
+        with _timed(timings, "scoring"):  # features are part of scoring the pool
+            pool = embed(fitted.model, pool_inputs, self.generators)
+            labelled = (
+                embed(fitted.model, train.inputs, self.generators)
+                if len(train)
+                else pool.new_zeros(0, pool.shape[1])
+            )
+        return {"embeddings_N_D": pool, "labelled_embeddings_L_D": labelled}
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue: split, oracle answers, generators, records."""

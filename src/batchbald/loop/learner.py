@@ -59,3 +59,7 @@ class Learner(Protocol):
     ) -> Any:
         """A fresh evaluation model self-distilled from ``teacher`` on ``inputs``."""
         ...
+
+    def embed(self, model: Any, inputs: torch.Tensor, generators: LoopGenerators) -> torch.Tensor:
+        """Penultimate features ``[N, D]``; only acquirers with ``needs_embeddings`` call it."""
+        ...

@@ -30,6 +30,7 @@ from batchbald.models import (
     LastLayerModel,
     ModelSpec,
     build_from_spec,
+    predict_embeddings,
     predict_log_probs,
 )
 from batchbald.training.config import TrainingConfig
@@ -112,6 +113,10 @@ class GenericLearner:
         return predict_log_probs(
             model, inputs, k, batch_size=self.inference_batch_size, generator=generators.dropout
         )
+
+    def embed(self, model: Any, inputs: torch.Tensor, generators: LoopGenerators) -> torch.Tensor:
+        """Penultimate features ``[N, D]`` (``model.embed``), for BADGE and coreset (issue 24)."""
+        return predict_embeddings(model, inputs, batch_size=self.inference_batch_size)
 
     def distill(
         self, teacher: Any, inputs: torch.Tensor, epochs: int, generators: LoopGenerators
