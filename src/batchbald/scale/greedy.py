@@ -9,8 +9,9 @@ BatchBALD's marginal gain is submodular (Kirsch et al. 2019, Prop. 1): a candida
    order) with the caller's generator;
 3. if every pick's gain g_i exceeds τ (beyond a tolerance), no left-out point could have beaten
    any pick, so the picks are those of the same call on the whole pool; otherwise the
-   generator is rewound and L grows fourfold (never a guess: the answer is returned only when
-   the certificate holds, or every point is loaded).
+   generator is rewound and L grows (never a guess: the answer is returned only when
+   the certificate holds, or every point is loaded). The next L holds at least every point
+   whose BALD reaches 90% of the smallest gain seen, and is at least twice the last.
 
 Why the candidate set cannot change the random stream: the in-memory call draws randomness only
 to sample label configurations of the batch chosen so far (``joint_entropy.
@@ -158,7 +159,14 @@ def streamed_batchbald(
                 f"left out ({threshold:.6g}); raise max_memory_bytes or max_candidates"
             )
         generator.set_state(state)
-        size = min(4 * size, limit)
+        size = _next_size(size, limit, top.keys, _gains(result.scores).min())
+
+
+def _next_size(size: int, limit: int, sorted_bald: np.ndarray, smallest_gain: float) -> int:
+    """At least double; enough to hold every point whose BALD reaches 90% of the smallest gain
+    seen (a guess at what will certify; only the certificate decides)."""
+    reach = int(np.searchsorted(-sorted_bald, -0.9 * smallest_gain, side="right"))
+    return min(max(2 * size, reach), limit)
 
 
 def describe(batch: StreamedBatch, num_rows: int) -> dict[str, Any]:

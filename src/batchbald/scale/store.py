@@ -75,10 +75,23 @@ def _read_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
     return tuple(shape), np.dtype(dtype), offset
 
 
-def _check_npy(path: Path, rows: int | None, tail: tuple[int, int], dtype: str) -> np.ndarray:
-    """Memory-map ``path`` after checking its shape, dtype and size (truncation)."""
+# Rows per read (and per temporary memory map in ``take``): bounds resident memory.
+BLOCK_ROWS = 2**16
+
+
+@dataclass(frozen=True)
+class Part:
+    """One ``.npy`` file of a store: ``rows`` rows of ``[K, C]`` starting ``offset`` bytes in."""
+
+    path: Path
+    offset: int
+    rows: int
+
+
+def _check_npy(path: Path, rows: int | None, tail: tuple[int, ...], dtype: str) -> Part:
+    """Check ``path``'s shape, dtype and size (truncation) against the expected layout."""
     shape, file_dtype, offset = _read_header(path)
-    expected = ((rows,) if rows is not None else shape[:1]) + tail
+    expected = ((rows,) if rows is not None else shape[:1]) + tuple(tail)
     if len(shape) != 3 or shape != expected or file_dtype.name != dtype:
         raise StoreError(
             f"shard {str(path)!r} holds {file_dtype.name} {shape}; the manifest says {dtype} "
@@ -90,66 +103,86 @@ def _check_npy(path: Path, rows: int | None, tail: tuple[int, int], dtype: str) 
         raise StoreError(
             f"shard {str(path)!r} is truncated or padded: {actual} bytes, its header needs {size}"
         )
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    return Part(path, offset, shape[0])
 
 
 @dataclass(frozen=True)
 class LogProbStore:
-    """Read-only view of a store: ``parts`` are memory-mapped ``[n_i, K, C]`` arrays in row order.
+    """Read-only view of a store: ``parts`` are ``.npy`` files of ``[n_i, K, C]`` in row order.
+
+    Nothing stays mapped or loaded: :meth:`chunks` reads slices with plain file reads and
+    :meth:`take` maps one block at a time, so resident memory is bounded by a block, not by N.
 
     Attributes:
         path: the ``.npy`` file or store directory.
-        parts: the memory-mapped pieces (one for a file, one per shard).
+        parts: the pieces (one for a file, one per shard).
+        num_samples: K.
+        num_classes: C.
+        dtype: the stored dtype (float32 or float64).
         checksums: expected SHA-256 of each part's file (empty for a single file).
     """
 
     path: Path
-    parts: tuple[np.ndarray, ...]
+    parts: tuple[Part, ...]
+    num_samples: int
+    num_classes: int
+    dtype: np.dtype
     checksums: tuple[str, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """``(N, K, C)``."""
-        first = self.parts[0]
-        return (sum(len(part) for part in self.parts), int(first.shape[1]), int(first.shape[2]))
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The stored dtype (float32 or float64)."""
-        return self.parts[0].dtype
+        return (sum(part.rows for part in self.parts), self.num_samples, self.num_classes)
 
     @property
     def nbytes(self) -> int:
         """Bytes of log-probabilities (N · K · C · itemsize)."""
-        return sum(part.nbytes for part in self.parts)
+        return int(np.prod(self.shape)) * self.dtype.itemsize
+
+    def _read(self, part: Part, first: int, count: int) -> np.ndarray:
+        row_items = self.num_samples * self.num_classes
+        with open(part.path, "rb") as handle:
+            handle.seek(part.offset + first * row_items * self.dtype.itemsize)
+            data = np.fromfile(handle, dtype=self.dtype, count=count * row_items)
+        if data.size != count * row_items:
+            raise StoreError(f"{str(part.path)!r} ended early (truncated while being read)")
+        return data.reshape(count, self.num_samples, self.num_classes)
 
     def chunks(self, max_rows: int) -> Iterator[tuple[int, torch.Tensor]]:
-        """``(start, log_probs_n_K_C)`` for consecutive slices of at most ``max_rows`` rows.
-
-        Each slice is copied from the map into a fresh tensor, so only one slice is resident
-        (the page cache may keep more, which the kernel reclaims under pressure).
-        """
+        """``(start, log_probs_n_K_C)`` for consecutive slices of at most ``max_rows`` rows."""
         if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
             raise InvalidInputError(f"max_rows must be an int ≥ 1; got {max_rows!r}")
         start = 0
         for part in self.parts:
-            for offset in range(0, len(part), max_rows):
-                piece = np.array(part[offset : offset + max_rows])
-                yield start + offset, torch.from_numpy(piece)
-            start += len(part)
+            for first in range(0, part.rows, max_rows):
+                count = min(max_rows, part.rows - first)
+                yield start + first, torch.from_numpy(self._read(part, first, count))
+            start += part.rows
 
     def take(self, indices: Any) -> torch.Tensor:
         """Rows at ``indices`` (any order) as one tensor ``[len(indices), K, C]``."""
-        index = np.asarray(indices, dtype=np.int64)
+        index = np.asarray(indices, dtype=np.int64).reshape(-1)
         num_rows = self.shape[0]
         if index.size and (index.min() < 0 or index.max() >= num_rows):
             raise InvalidInputError(f"indices must lie in [0, {num_rows}); got {index.max()}")
-        out = np.empty((index.size, *self.shape[1:]), dtype=self.dtype)
-        bounds = np.cumsum([0] + [len(part) for part in self.parts])
-        owner = np.searchsorted(bounds, index, side="right") - 1
-        for part_index in np.unique(owner):
-            mask = owner == part_index
-            out[mask] = self.parts[part_index][index[mask] - bounds[part_index]]
+        out = np.empty((index.size, self.num_samples, self.num_classes), dtype=self.dtype)
+        row_bytes = self.num_samples * self.num_classes * self.dtype.itemsize
+        order = np.argsort(index, kind="stable")
+        wanted = index[order]
+        start = 0
+        for part in self.parts:
+            for first in range(0, part.rows, BLOCK_ROWS):
+                low, high = start + first, start + min(first + BLOCK_ROWS, part.rows)
+                begin, end = np.searchsorted(wanted, [low, high])
+                if end > begin:
+                    block = np.memmap(
+                        part.path, dtype=self.dtype, mode="r",
+                        offset=part.offset + first * row_bytes,
+                        shape=(high - low, self.num_samples, self.num_classes),
+                    )  # fmt: skip
+                    out[order[begin:end]] = block[wanted[begin:end] - low]
+                    del block  # unmapped: its pages leave this process's resident set
+            start += part.rows
         return torch.from_numpy(out)
 
     def verify(self) -> None:
@@ -158,13 +191,12 @@ class LogProbStore:
         Raises:
             StoreError: a shard's contents changed since it was written.
         """
-        for index, expected in enumerate(self.checksums):
-            path = self.path / shard_name(index)
-            actual = _sha256(path)
+        for part, expected in zip(self.parts, self.checksums, strict=False):
+            actual = _sha256(part.path)
             if actual != expected:
                 raise StoreError(
-                    f"shard {str(path)!r} fails its checksum: sha256 {actual[:12]}…, the manifest "
-                    f"says {expected[:12]}… (rewrite it: delete the shard and resume scoring)"
+                    f"shard {str(part.path)!r} fails its checksum: sha256 {actual[:12]}…, the "
+                    f"manifest says {expected[:12]}… (delete the shard and resume scoring)"
                 )
 
 
@@ -209,7 +241,8 @@ def open_store(path: str | Path) -> LogProbStore:
         shape, dtype, _ = _read_header(path)
         if len(shape) != 3 or dtype.name not in DTYPES:
             raise StoreError(f"{str(path)!r} must hold float32/64 [N, K, C]; got {dtype} {shape}")
-        return LogProbStore(path, (_check_npy(path, None, shape[1:], dtype.name),))
+        part = _check_npy(path, None, shape[1:], dtype.name)
+        return LogProbStore(path, (part,), shape[1], shape[2], dtype)
     if not path.is_dir():
         raise StoreError(f"log-probability store {str(path)!r} does not exist")
     manifest = read_manifest(path)
@@ -230,4 +263,4 @@ def open_store(path: str | Path) -> LogProbStore:
     if not parts:
         raise StoreError(f"store {str(path)!r} holds no rows")
     checksums = tuple(manifest["shards"][str(index)]["sha256"] for index in range(len(sizes)))
-    return LogProbStore(path, parts, checksums)
+    return LogProbStore(path, parts, *tail, np.dtype(manifest["dtype"]), checksums)
