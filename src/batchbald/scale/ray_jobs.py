@@ -55,10 +55,10 @@ def connect(address: str | None = None, workers: int = 2) -> Any:
         ClusterError: ``address`` does not answer, or Ray fails to connect.
     """
     ray = _import_ray()
-    if ray.is_initialized():
-        return ray
     if address is not None and address != "auto":
         _check_reachable(address)
+    if ray.is_initialized():
+        return ray
     try:
         if address is None:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
