@@ -48,9 +48,7 @@ def make_store(directory: Path, n: int, k: int, c: int) -> None:
     """Write (or resume) the synthetic store."""
     from batchbald.scale import StoreWriter
 
-    writer = StoreWriter(
-        directory, num_rows=n, num_samples=k, num_classes=c, shard_rows=SHARD_ROWS
-    )
+    writer = StoreWriter(directory, num_rows=n, num_samples=k, num_classes=c, shard_rows=SHARD_ROWS)
     for index in writer.pending:
         rows = writer.rows_of(index)
         writer.write(index, synthetic_shard(rows.stop - rows.start, k, c, index))
@@ -66,8 +64,7 @@ def _load_all(directory: Path) -> torch.Tensor:
 def measure(what: str, directory: Path, batch: int, samples: int, seed: int) -> dict:
     """One measurement in this process: picks, seconds (without loading for in-memory ones)."""
     from batchbald import acquisition as acq
-    from batchbald.scale import open_store, streamed_batchbald, streamed_stochastic
-    from batchbald.scale import streamed_top_k
+    from batchbald.scale import open_store, streamed_batchbald, streamed_stochastic, streamed_top_k
 
     store = open_store(directory)
     generator = torch.Generator().manual_seed(seed)
@@ -79,7 +76,7 @@ def measure(what: str, directory: Path, batch: int, samples: int, seed: int) -> 
             sys.path.insert(0, str(Path(__file__).parent))
             import _peers
 
-            peer, method = what.split("_", 1)
+            peer = what.split("_", 1)[0]
             native = _peers.prepare("batchbald_redux" if peer == "redux" else "baal", log_probs)
     start = time.perf_counter()
     if what == "bald":
@@ -109,7 +106,7 @@ def measure(what: str, directory: Path, batch: int, samples: int, seed: int) -> 
 MEMORY_CAP_BYTES = 12 * 2**30
 
 
-def _cap(what: str):  # noqa: ANN202
+def _cap(what: str):
     if what in MEASURES:
         return None
 

@@ -17,7 +17,7 @@ def random_pool(n: int, k: int, c: int, seed: int, *, spread: float = 1.0) -> to
     return torch.log_softmax(mu + scale * torch.randn(n, k, c, generator=generator), dim=-1)
 
 
-def write_store(path: Path, log_probs: torch.Tensor, shard_rows: int):  # noqa: ANN201
+def write_store(path: Path, log_probs: torch.Tensor, shard_rows: int):
     """A sharded store holding ``log_probs``, opened for reading."""
     n, k, c = log_probs.shape
     writer = StoreWriter(path, num_rows=n, num_samples=k, num_classes=c, shard_rows=shard_rows)

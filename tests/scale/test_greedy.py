@@ -70,6 +70,9 @@ def test_not_enough_room_is_a_named_error_not_a_guess(tmp_path):
     points left out, so the certificate cannot hold within 40 candidates."""
     log_probs = random_pool(400, 4, 6, seed=7, spread=8.0)
     store = write_store(tmp_path / "s", log_probs, shard_rows=100)
-    with warnings.catch_warnings(), pytest.raises(InvalidInputError, match="needs more than max_candidates = 40"):
+    with (
+        warnings.catch_warnings(),
+        pytest.raises(InvalidInputError, match="needs more than max_candidates = 40"),
+    ):
         warnings.simplefilter("ignore")
         streamed_batchbald(store, 8, num_samples=100, max_candidates=40, initial_candidates=10)

@@ -63,7 +63,9 @@ def reference(tmp_path_factory):
     """Local scoring of the whole pool, and a local store of it."""
     log_probs = predict_log_probs(MODEL, INPUTS, 6, generator=torch.Generator().manual_seed(5))
     path = tmp_path_factory.mktemp("local") / "store"
-    score_to_store(MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16)
+    score_to_store(
+        MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16
+    )
     return log_probs, path
 
 
@@ -95,10 +97,14 @@ def test_interrupted_scoring_resumes_from_the_last_complete_shard(tmp_path, refe
     monkeypatch.setattr(scoring, "score_shard", failing)
     path = tmp_path / "store"
     with pytest.raises(KeyboardInterrupt):
-        score_to_store(MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16)
+        score_to_store(
+            MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16
+        )
     assert sorted(read_json(path / "manifest.json")["shards"]) == ["0", "1"]  # call 1 probes C
     monkeypatch.setattr(scoring, "score_shard", original)
-    score_to_store(MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16)
+    score_to_store(
+        MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16
+    )
     assert shard_bytes(path) == shard_bytes(local)
 
 
@@ -126,11 +132,27 @@ def test_a_worker_killed_mid_job(tmp_path, reference, monkeypatch, retries):
     killer.start()
     path = tmp_path / "store"
     try:
-        score_to_store(MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16, use_ray=True)
+        score_to_store(
+            MODEL,
+            INPUTS,
+            6,
+            path,
+            generator=torch.Generator().manual_seed(5),
+            shard_rows=16,
+            use_ray=True,
+        )
         assert retries > 0
     except ClusterError as error:
         assert retries == 0 and "failed on Ray after 0 retries" in str(error)
-        score_to_store(MODEL, INPUTS, 6, path, generator=torch.Generator().manual_seed(5), shard_rows=16, use_ray=True)
+        score_to_store(
+            MODEL,
+            INPUTS,
+            6,
+            path,
+            generator=torch.Generator().manual_seed(5),
+            shard_rows=16,
+            use_ray=True,
+        )
     finally:
         stop.set()
         killer.join()
@@ -139,7 +161,9 @@ def test_a_worker_killed_mid_job(tmp_path, reference, monkeypatch, retries):
 
 
 def test_unreachable_ray_address_is_a_named_error(tmp_path):
-    with pytest.raises(ClusterError, match=r"cannot reach the Ray cluster at --ray-address '127.0.0.1:9'"):
+    with pytest.raises(
+        ClusterError, match=r"cannot reach the Ray cluster at --ray-address '127.0.0.1:9'"
+    ):
         ray_jobs.connect("127.0.0.1:9")
     with pytest.raises(ClusterError, match="cannot reach the Ray cluster"):
         score_to_store(MODEL, INPUTS[:20], 2, tmp_path / "s", ray_address="127.0.0.1:9")
@@ -163,7 +187,10 @@ def test_trial_backend_on_ray(tmp_path):
     run_trials(plan_trials([config], out_dir=tmp_path / "local"), jobs=1, quiet=True)
     assert [t.complete for t in load_trials([tmp_path / "ray"])] == [True, True]
     for method in ("bald_b3", "random_b3"):
-        steps = [read_json(tmp_path / side / f"tiny/{method}/trial_0.json")["steps"] for side in ("ray", "local")]
+        steps = [
+            read_json(tmp_path / side / f"tiny/{method}/trial_0.json")["steps"]
+            for side in ("ray", "local")
+        ]
         for one in steps:
             for step in one:
                 step.pop("timings")

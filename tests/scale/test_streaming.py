@@ -32,7 +32,9 @@ def test_torch_rand_is_the_same_drawn_at_once_or_in_pieces():
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 333, 700, 5000])
-@pytest.mark.parametrize(("score", "score_fn"), [("bald", bald), ("entropy", entropy), ("mean_std", mean_std)])
+@pytest.mark.parametrize(
+    ("score", "score_fn"), [("bald", bald), ("entropy", entropy), ("mean_std", mean_std)]
+)
 def test_top_k_equals_in_memory(pool, chunk_rows, score, score_fn):
     log_probs, store = pool
     expected = top_k(score_fn(log_probs), 10)
@@ -80,7 +82,7 @@ def test_bad_arguments(pool):
     _, store = pool
     with pytest.raises(InvalidInputError, match=r"batch_size must be in \[1, 3000\] \(N\); got 0"):
         streamed_top_k(store, "bald", 0)
-    with pytest.raises(InvalidInputError, match="score must be one of .*; got 'nope'"):
+    with pytest.raises(InvalidInputError, match=r"score must be one of .*; got 'nope'"):
         streamed_top_k(store, "nope", 3)
     with pytest.raises(InvalidInputError, match="coldness must be a real number ≥ 0"):
         streamed_stochastic(store, "bald", 3, coldness=-1.0)

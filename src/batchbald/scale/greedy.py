@@ -108,46 +108,47 @@ def streamed_batchbald(
     """Greedy BatchBALD over a store, equal to ``batchbald(whole pool, ...)`` (see module doc).
 
     Args:
-        store: the pool's log-probabilities ``[N, K, C]``.
-        batch_size: b.
+        store, batch_size: the pool ``[N, K, C]`` and b.
         num_samples, dtype, lazy: as :func:`~batchbald.acquisition.batchbald`.
         generator: CPU generator; consumed exactly as the in-memory call consumes it.
         max_memory_bytes: half for the loaded candidates, half for the engine's buffers.
-        initial_candidates: L of the first round (default max(1024, 64·b)).
-        max_candidates: most rows ever loaded (default: what half the budget holds).
-        chunk_rows: rows per slice of the BALD pass; results do not depend on it.
+        initial_candidates, max_candidates: L of the first round (default max(1024, 64·b)),
+            and the most rows ever loaded (default: what half the budget holds).
+        chunk_rows: rows per slice of the BALD pass (results do not depend on it).
 
     Raises:
-        InvalidInputError: the certificate still fails with ``max_candidates`` loaded (the
-            message says the budget to raise).
+        InvalidInputError: the certificate still fails with ``max_candidates`` loaded.
     """
-    num_rows = store.shape[0]
-    batch_size = check_batch_size(batch_size, num_rows)
+    num_rows, batch_size = store.shape[0], check_batch_size(batch_size, store.shape[0])
     size, limit = _candidate_limits(
         store, batch_size, initial_candidates, max_candidates, max_memory_bytes
     )
-    # One pass: the `limit` best BALD scores, and the best one beyond them.
-    top = RunningTop(min(num_rows, limit + 1))
-    for start, scores_n in stream_scores(store, "bald", chunk_rows=chunk_rows):
-        top.push(scores_n.numpy(), start, scores_n.numpy())
+    top = _best_bald(store, min(num_rows, limit + 1), chunk_rows)  # and the best left out
+    engine_budget = max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE)))
+
+    def greedy(candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
+        return batchbald(
+            store.take(candidates), batch_size, num_samples=num_samples, generator=generator,
+            dtype=dtype, max_memory_bytes=engine_budget, lazy=lazy,
+        )  # fmt: skip
+
     generator = generator if generator is not None else torch.default_generator
+    return _certified(greedy, top, size, limit, num_rows, generator)
+
+
+def _certified(
+    greedy: Any, top: RunningTop, size: int, limit: int, num_rows: int, generator: torch.Generator
+) -> StreamedBatch:
+    """Run ``greedy`` on the best ``size`` candidates, growing them until the picks certify."""
     state = generator.get_state()
     rounds = 0
     while True:
         rounds += 1
         candidates = np.sort(top.indices[:size])
         threshold = float(top.keys[size]) if size < num_rows else -math.inf
-        result = batchbald(
-            store.take(candidates),
-            batch_size,
-            num_samples=num_samples,
-            generator=generator,
-            dtype=dtype,
-            max_memory_bytes=max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE))),
-            lazy=lazy,
-        )
-        certified = bool(np.all(_gains(result.scores) > threshold + CERTIFICATE_TOLERANCE))
-        if certified or size >= num_rows:
+        result = greedy(candidates, generator)
+        gains = _gains(result.scores)
+        if bool(np.all(gains > threshold + CERTIFICATE_TOLERANCE)) or size >= num_rows:
             picks = torch.from_numpy(candidates[result.indices.cpu().numpy()])
             return StreamedBatch(
                 AcquisitionResult(indices=picks, scores=result.scores), size, rounds, threshold
@@ -155,11 +156,19 @@ def streamed_batchbald(
         if size >= limit:
             raise InvalidInputError(
                 f"streamed BatchBALD needs more than max_candidates = {limit} candidates: the "
-                f"smallest gain {_gains(result.scores).min():.6g} does not beat the best BALD "
-                f"left out ({threshold:.6g}); raise max_memory_bytes or max_candidates"
+                f"smallest gain {gains.min():.6g} does not beat the best BALD left out "
+                f"({threshold:.6g}); raise max_memory_bytes or max_candidates"
             )
         generator.set_state(state)
-        size = _next_size(size, limit, top.keys, _gains(result.scores).min())
+        size = _next_size(size, limit, top.keys, gains.min())
+
+
+def _best_bald(store: LogProbStore, size: int, chunk_rows: int) -> RunningTop:
+    """One pass: the ``size`` highest BALD scores (index ascending among ties)."""
+    top = RunningTop(size)
+    for start, scores_n in stream_scores(store, "bald", chunk_rows=chunk_rows):
+        top.push(scores_n.numpy(), start, scores_n.numpy())
+    return top
 
 
 def _next_size(size: int, limit: int, sorted_bald: np.ndarray, smallest_gain: float) -> int:

@@ -36,7 +36,9 @@ def _check_reachable(address: str) -> None:
     """Fail fast, with a named error, when nothing listens at ``host:port``."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise InvalidInputError(f"--ray-address must be host:port (e.g. 10.0.0.5:6379); got {address!r}")
+        raise InvalidInputError(
+            f"--ray-address must be host:port (e.g. 10.0.0.5:6379); got {address!r}"
+        )
     try:
         socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as error:
@@ -65,7 +67,9 @@ def connect(address: str | None = None, workers: int = 2) -> Any:
         else:
             ray.init(address=address, log_to_driver=False)
     except (ConnectionError, RuntimeError, TimeoutError) as error:
-        raise ClusterError(f"cannot connect to Ray at {address or 'a new local instance'}: {error}") from None
+        raise ClusterError(
+            f"cannot connect to Ray at {address or 'a new local instance'}: {error}"
+        ) from None
     return ray
 
 
@@ -83,7 +87,7 @@ def executor(address: str | None, workers: int) -> Any:
     ray = connect(address, workers)
     task = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(_score_remote)
 
-    def run(model, inputs, k, state, batch_size, shards, on_shard) -> None:  # noqa: ANN001
+    def run(model, inputs, k, state, batch_size, shards, on_shard) -> None:
         model_ref, inputs_ref = ray.put(model), ray.put(inputs)
         queue = list(shards)
         in_flight: dict[Any, int] = {}

@@ -47,7 +47,7 @@ def score_shard(
     return predict_log_probs(model, inputs_n, k, batch_size=batch_size, generator=generator).numpy()
 
 
-def run_local(model, inputs, k, state, batch_size, shards, on_shard) -> None:  # noqa: ANN001
+def run_local(model, inputs, k, state, batch_size, shards, on_shard) -> None:
     """The local executor: shards one after the other in this process."""
     for index, rows in shards:
         on_shard(index, score_shard(model, inputs[rows], k, state, batch_size))
@@ -93,9 +93,7 @@ def score_to_store(
     """Score the pool into the store at ``path`` (resuming one begun with the same layout).
 
     Args:
-        model: the trained :class:`~batchbald.models.BayesianModule`.
-        inputs: ``[N, ...]`` pool inputs (CPU).
-        k: K, the MC-dropout samples.
+        model, inputs, k: as :func:`~batchbald.models.predict_log_probs` (inputs on the CPU).
         path: the store directory.
         generator: source of the K masks, consumed as ``predict_log_probs`` consumes it.
         shard_rows: rows per shard (the unit of work and of resumption).
@@ -104,23 +102,16 @@ def score_to_store(
         ray_address: ``host:port`` of a Ray cluster (implies ``use_ray``).
         workers: CPUs of the local Ray instance (ignored on a cluster).
 
-    Returns:
-        The finished store, opened for reading.
+    Returns: the finished store, opened for reading.
 
     Raises:
         StoreError: ``path`` holds a store of another layout.
         ClusterError: the cluster is unreachable, or a shard failed after Ray's retries.
     """
-    shard_rows = _check_shard_rows(shard_rows)
     state = _advance(model, k, generator)
     num_classes = int(score_shard(model, inputs[:1], 1, state, batch_size).shape[-1])
-    writer = StoreWriter(
-        path,
-        num_rows=len(inputs),
-        num_samples=k,
-        num_classes=num_classes,
-        shard_rows=shard_rows,
-    )
+    layout = {"num_rows": len(inputs), "num_samples": k, "num_classes": num_classes}
+    writer = StoreWriter(path, shard_rows=_check_shard_rows(shard_rows), **layout)
     shards = [(index, writer.rows_of(index)) for index in writer.pending]
     if shards:
         executor = _executor(ray_address, use_ray, workers)

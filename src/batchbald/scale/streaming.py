@@ -143,11 +143,8 @@ def streamed_stochastic(
     """``stochastic_batch(score(log_probs), b, mode=mode, coldness=β, generator=g)`` in one pass.
 
     Args:
-        store: the pool's log-probabilities.
-        score: a name in :data:`POINT_SCORES`.
-        batch_size: b, 1 ≤ b ≤ N.
-        mode: ``"power"``, ``"softmax"`` or ``"softrank"``.
-        coldness: β ≥ 0 (``math.inf``: top-b).
+        store, score, batch_size: the pool, a name in :data:`POINT_SCORES`, b.
+        mode, coldness: as :func:`~batchbald.acquisition.stochastic_batch` (β = ∞: top-b).
         generator: CPU generator of the Gumbel noise (the same draws as in memory).
         chunk_rows: rows per slice; the result does not depend on it.
         scratch_dir: where softrank spills the N float64 scores (default: the system temp dir).
@@ -162,13 +159,7 @@ def streamed_stochastic(
     ranked = mode == "softrank" and coldness > 0
     top = RunningTop(batch_size)
     with tempfile.TemporaryDirectory(dir=scratch_dir) as scratch:
-        spilled = (
-            np.lib.format.open_memmap(
-                Path(scratch) / "scores.npy", mode="w+", dtype=np.float64, shape=(store.shape[0],)
-            )
-            if ranked
-            else None
-        )
+        spilled = _spill_file(Path(scratch), store.shape[0]) if ranked else None
         for start, scores_n in stream_scores(store, score, chunk_rows=chunk_rows):
             if spilled is not None:
                 spilled[start : start + len(scores_n)] = scores_n.numpy()
@@ -178,6 +169,12 @@ def streamed_stochastic(
             return _result(top.indices, top.payload)
         points = points_at_ranks_streamed(spilled, top.indices + 1, chunk_rows=chunk_rows)
         return _result(points, np.asarray(spilled[points]))
+
+
+def _spill_file(directory: Path, num_rows: int) -> np.ndarray:
+    """A float64 ``[N]`` memory-mapped scratch array for the scores (softrank's ranks)."""
+    path = directory / "scores.npy"
+    return np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(num_rows,))
 
 
 def _keys(

@@ -62,26 +62,19 @@ class StoreWriter:
         shard_rows: int,
         dtype: str = "float32",
     ) -> None:
-        for name, value in (
-            ("num_rows", num_rows),
-            ("num_samples", num_samples),
-            ("num_classes", num_classes),
-            ("shard_rows", shard_rows),
-        ):
+        sizes = {
+            "num_rows": num_rows,
+            "num_samples": num_samples,
+            "num_classes": num_classes,
+            "shard_rows": shard_rows,
+        }
+        for name, value in sizes.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InvalidInputError(f"{name} must be an int ≥ 1; got {value!r}")
         if dtype not in DTYPES:
             raise InvalidInputError(f"dtype must be one of {DTYPES}; got {dtype!r}")
         self.path = Path(path)
-        self.layout = {
-            "format": FORMAT,
-            "version": 1,
-            "num_rows": num_rows,
-            "num_samples": num_samples,
-            "num_classes": num_classes,
-            "dtype": dtype,
-            "shard_rows": shard_rows,
-        }
+        self.layout = {"format": FORMAT, "version": 1, **sizes, "dtype": dtype}
         self.sizes = expected_shards(num_rows, shard_rows)
         self.path.mkdir(parents=True, exist_ok=True)
         self.shards: dict[str, Any] = {}
