@@ -26,7 +26,7 @@ from batchbald.models import build_model, predict_log_probs
 from batchbald.scale.scoring import score_to_store
 
 
-def _timed(fn):  # noqa: ANN001, ANN202
+def _timed(fn):
     start = time.perf_counter()
     value = fn()
     return value, time.perf_counter() - start
@@ -77,7 +77,7 @@ def main() -> None:
             record["ray_identical"] = bool(
                 np.array_equal(remote.take(np.arange(args.n)).numpy(), reference.numpy())
             )
-        except Exception as error:  # noqa: BLE001  (reported, not hidden)
+        except Exception as error:
             record["ray_error"] = f"{type(error).__name__}: {error}"
     record["load_average_at_end"] = os.getloadavg()
     print(json.dumps(record, indent=1))
