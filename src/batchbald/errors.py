@@ -58,8 +58,11 @@ class DataError(BatchBALDError, OSError):
 
 
 class StoreError(DataError):
-    """A log-probability store is inconsistent: shards disagree in K, C or dtype, a shard is
-    truncated or fails its checksum, or rows are missing (an unfinished scoring job)."""
+    """A log-probability store is inconsistent.
+
+    Shards disagree in K, C or dtype, a shard is truncated or fails its checksum, or rows are
+    missing (an unfinished scoring job).
+    """
 
 
 class ClusterError(BatchBALDError, ConnectionError):

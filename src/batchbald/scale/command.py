@@ -17,18 +17,21 @@ from batchbald.acquisition import AcquisitionResult, get_acquirer, random_batch
 from batchbald.errors import InvalidInputError
 from batchbald.scale.greedy import describe, streamed_batchbald
 from batchbald.scale.store import LogProbStore, open_store
-from batchbald.scale.streaming import POINT_SCORES, streamed_stochastic, streamed_top_k
+from batchbald.scale.streaming import streamed_stochastic, streamed_top_k
 
 __all__ = ["STREAMABLE", "STREAM_MIN_BYTES", "select", "select_from_store", "streams"]
 
-# Registry name -> (per-point score, sampling mode or None for top-b); "stochastic" takes both
-# from its parameters, "batchbald" and "random" have their own paths.
+# Registry name -> (per-point score, sampling mode or None for top-b): "bald", "power_bald", ...
+# (the registry's naming); "batchbald" and "random" have their own paths.
 _RULES: dict[str, tuple[str, str | None]] = {
-    **{name: (name, None) for name in ("bald", "entropy", "variation_ratios", "mean_std")},
-    **{f"{mode}_bald": ("bald", mode) for mode in ("power", "softmax", "softrank")},
-    "power_entropy": ("entropy", "power"),
+    **{score: (score, None) for score in ("bald", "entropy", "variation_ratios", "mean_std")},
+    **{
+        f"{mode}_{score}": (score, mode)
+        for score in ("bald", "entropy", "variation_ratios", "mean_std")
+        for mode in ("power", "softmax", "softrank")
+    },
 }
-STREAMABLE = (*sorted(_RULES), "batchbald", "random", "stochastic")
+STREAMABLE = (*sorted(_RULES), "batchbald", "random")
 
 
 def _memory_bytes() -> int:
@@ -74,11 +77,7 @@ def select(store: LogProbStore, method: str, params: dict[str, Any], batch_size:
         return batch.result, describe(batch, store.shape[0])
     if method == "random":
         return random_batch(store.shape[0], batch_size, generator=generator), {}
-    score, mode = _RULES.get(method, (params.get("score"), params.get("mode")))
-    if score not in POINT_SCORES:
-        raise InvalidInputError(
-            f"score must be one of {', '.join(sorted(POINT_SCORES))} to stream; got {score!r}"
-        )
+    score, mode = _RULES[method]
     if mode is None:
         return streamed_top_k(store, score, batch_size), {}
     coldness = params.get("coldness", 1.0)

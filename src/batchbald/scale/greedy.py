@@ -96,25 +96,24 @@ def streamed_batchbald(
     store: LogProbStore,
     batch_size: int,
     *,
-    num_samples: int = 10_000,
     generator: torch.Generator | None = None,
-    dtype: torch.dtype = torch.float64,
     max_memory_bytes: int = 2**30,
-    lazy: bool = True,
     initial_candidates: int | None = None,
     max_candidates: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    **options: Any,
 ) -> StreamedBatch:
     """Greedy BatchBALD over a store, equal to ``batchbald(whole pool, ...)`` (see module doc).
 
     Args:
-        store, batch_size: the pool ``[N, K, C]`` and b.
-        num_samples, dtype, lazy: as :func:`~batchbald.acquisition.batchbald`.
+        store: the pool's log-probabilities ``[N, K, C]``.
+        batch_size: b.
         generator: CPU generator; consumed exactly as the in-memory call consumes it.
         max_memory_bytes: half for the loaded candidates, half for the engine's buffers.
-        initial_candidates, max_candidates: L of the first round (default max(1024, 64·b)),
-            and the most rows ever loaded (default: what half the budget holds).
+        initial_candidates: L of the first round (default max(1024, 64·b)).
+        max_candidates: most rows ever loaded (default: what half the budget holds).
         chunk_rows: rows per slice of the BALD pass (results do not depend on it).
+        **options: ``num_samples``, ``dtype``, ``lazy``: passed to ``batchbald``.
 
     Raises:
         InvalidInputError: the certificate still fails with ``max_candidates`` loaded.
@@ -128,8 +127,8 @@ def streamed_batchbald(
 
     def greedy(candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
         return batchbald(
-            store.take(candidates), batch_size, num_samples=num_samples, generator=generator,
-            dtype=dtype, max_memory_bytes=engine_budget, lazy=lazy,
+            store.take(candidates), batch_size, generator=generator,
+            max_memory_bytes=engine_budget, **options,
         )  # fmt: skip
 
     generator = generator if generator is not None else torch.default_generator
@@ -172,8 +171,11 @@ def _best_bald(store: LogProbStore, size: int, chunk_rows: int) -> RunningTop:
 
 
 def _next_size(size: int, limit: int, sorted_bald: np.ndarray, smallest_gain: float) -> int:
-    """At least double; enough to hold every point whose BALD reaches 90% of the smallest gain
-    seen (a guess at what will certify; only the certificate decides)."""
+    """The next candidate count: at least double, and every point near the smallest gain.
+
+    "Near": BALD at least 90% of the smallest gain seen. A guess at what will certify; only
+    the certificate decides.
+    """
     reach = int(np.searchsorted(-sorted_bald, -0.9 * smallest_gain, side="right"))
     return min(max(2 * size, reach), limit)
 

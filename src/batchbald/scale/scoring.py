@@ -62,8 +62,11 @@ def _executor(ray_address: str | None, use_ray: bool, workers: int) -> Executor:
 
 
 def _advance(model: BayesianModule, k: int, generator: torch.Generator | None) -> torch.Tensor:
-    """The generator's state before the masks are drawn; draws them as the local call would,
-    so the caller's generator ends where ``predict_log_probs`` would leave it."""
+    """The generator's state before the masks are drawn.
+
+    Then draws them as the local call would, so the caller's generator ends where
+    ``predict_log_probs`` would leave it.
+    """
     generator = generator if generator is not None else torch.default_generator
     state = generator.get_state()
     with prepared_masks(model, k, generator=generator):
@@ -93,7 +96,9 @@ def score_to_store(
     """Score the pool into the store at ``path`` (resuming one begun with the same layout).
 
     Args:
-        model, inputs, k: as :func:`~batchbald.models.predict_log_probs` (inputs on the CPU).
+        model: the :class:`~batchbald.models.BayesianModule`, as in ``predict_log_probs``.
+        inputs: ``[N, ...]`` pool inputs on the CPU.
+        k: K, the MC-dropout samples.
         path: the store directory.
         generator: source of the K masks, consumed as ``predict_log_probs`` consumes it.
         shard_rows: rows per shard (the unit of work and of resumption).
@@ -131,8 +136,10 @@ def predict_sharded(
     ray_address: str | None = None,
     workers: int = 2,
 ) -> torch.Tensor:
-    """``predict_log_probs(model, inputs, k, generator=...)`` computed shard by shard (on Ray by
-    default), in memory: the same tensor, bit for bit, and the generator left in the same state.
+    """``predict_log_probs(model, inputs, k, generator=...)`` computed shard by shard.
+
+    On Ray by default, in memory: the same tensor, bit for bit, and the generator left in the
+    same state. The keyword arguments are those of :func:`score_to_store`.
     """
     shard_rows = _check_shard_rows(shard_rows)
     state = _advance(model, k, generator)

@@ -143,8 +143,11 @@ def streamed_stochastic(
     """``stochastic_batch(score(log_probs), b, mode=mode, coldness=β, generator=g)`` in one pass.
 
     Args:
-        store, score, batch_size: the pool, a name in :data:`POINT_SCORES`, b.
-        mode, coldness: as :func:`~batchbald.acquisition.stochastic_batch` (β = ∞: top-b).
+        store: the pool's log-probabilities.
+        score: a name in :data:`POINT_SCORES`.
+        batch_size: b, 1 ≤ b ≤ N.
+        mode: ``"power"``, ``"softmax"`` or ``"softrank"``.
+        coldness: β ≥ 0 (``math.inf``: top-b).
         generator: CPU generator of the Gumbel noise (the same draws as in memory).
         chunk_rows: rows per slice; the result does not depend on it.
         scratch_dir: where softrank spills the N float64 scores (default: the system temp dir).
