@@ -45,7 +45,7 @@ INPUTS = torch.randn(240, 1, 28, 28, generator=torch.Generator().manual_seed(1))
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
     # A loaded CI machine can take longer than Ray's default 60 s to register the node.
-    os.environ.setdefault("RAY_raylet_start_wait_time_s", "300")
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "90")
     for attempt in range(3):  # the raylet gives its agents 15 s (ray-project/ray#65983)
         try:
             ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
