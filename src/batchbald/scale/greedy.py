@@ -119,9 +119,8 @@ def streamed_batchbald(
         InvalidInputError: the certificate still fails with ``max_candidates`` loaded.
     """
     num_rows, batch_size = store.shape[0], check_batch_size(batch_size, store.shape[0])
-    size, limit = _candidate_limits(
-        store, batch_size, initial_candidates, max_candidates, max_memory_bytes
-    )
+    limits = (initial_candidates, max_candidates, max_memory_bytes)
+    size, limit = _candidate_limits(store, batch_size, *limits)
     top = _best_bald(store, min(num_rows, limit + 1), chunk_rows)  # and the best left out
     engine_budget = max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE)))
 
@@ -131,8 +130,7 @@ def streamed_batchbald(
             max_memory_bytes=engine_budget, **options,
         )  # fmt: skip
 
-    generator = generator if generator is not None else torch.default_generator
-    return _certified(greedy, top, size, limit, num_rows, generator)
+    return _certified(greedy, top, size, limit, num_rows, generator or torch.default_generator)
 
 
 def _certified(

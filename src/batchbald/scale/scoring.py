@@ -93,7 +93,7 @@ def score_to_store(
     ray_address: str | None = None,
     workers: int = 2,
 ) -> LogProbStore:
-    """Score the pool into the store at ``path`` (resuming one begun with the same layout).
+    """Score the pool into the store at ``path`` (resuming one of the same layout); open it.
 
     Args:
         model: the :class:`~batchbald.models.BayesianModule`, as in ``predict_log_probs``.
@@ -107,8 +107,6 @@ def score_to_store(
         ray_address: ``host:port`` of a Ray cluster (implies ``use_ray``).
         workers: CPUs of the local Ray instance (ignored on a cluster).
 
-    Returns: the finished store, opened for reading.
-
     Raises:
         StoreError: ``path`` holds a store of another layout.
         ClusterError: the cluster is unreachable, or a shard failed after Ray's retries.
@@ -117,10 +115,9 @@ def score_to_store(
     num_classes = int(score_shard(model, inputs[:1], 1, state, batch_size).shape[-1])
     layout = {"num_rows": len(inputs), "num_samples": k, "num_classes": num_classes}
     writer = StoreWriter(path, shard_rows=_check_shard_rows(shard_rows), **layout)
-    shards = [(index, writer.rows_of(index)) for index in writer.pending]
-    if shards:
-        executor = _executor(ray_address, use_ray, workers)
-        executor(model, inputs, k, state, batch_size, shards, writer.write)
+    if shards := [(index, writer.rows_of(index)) for index in writer.pending]:
+        run = _executor(ray_address, use_ray, workers)
+        run(model, inputs, k, state, batch_size, shards, writer.write)
     return open_store(path)
 
 

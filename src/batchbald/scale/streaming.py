@@ -140,7 +140,7 @@ def streamed_stochastic(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     scratch_dir: str | Path | None = None,
 ) -> AcquisitionResult:
-    """``stochastic_batch(score(log_probs), b, mode=mode, coldness=β, generator=g)`` in one pass.
+    """``stochastic_batch(score(log_probs), b, ...)`` in one pass: picks in draw order, scores.
 
     Args:
         store: the pool's log-probabilities.
@@ -151,23 +151,19 @@ def streamed_stochastic(
         generator: CPU generator of the Gumbel noise (the same draws as in memory).
         chunk_rows: rows per slice; the result does not depend on it.
         scratch_dir: where softrank spills the N float64 scores (default: the system temp dir).
-
-    Returns:
-        The picks in draw order and their scores, as in memory.
     """
-    batch_size = check_batch_size(batch_size, store.shape[0])
-    mode, coldness = check_mode(mode), check_coldness(coldness)
-    if math.isinf(coldness):
+    batch_size, mode = check_batch_size(batch_size, store.shape[0]), check_mode(mode)
+    if math.isinf(coldness := check_coldness(coldness)):
         return streamed_top_k(store, score, batch_size, chunk_rows=chunk_rows)
-    ranked = mode == "softrank" and coldness > 0
-    top = RunningTop(batch_size)
+    ranked, top = mode == "softrank" and coldness > 0, RunningTop(batch_size)
     with tempfile.TemporaryDirectory(dir=scratch_dir) as scratch:
         spilled = _spill_file(Path(scratch), store.shape[0]) if ranked else None
         for start, scores_n in stream_scores(store, score, chunk_rows=chunk_rows):
             if spilled is not None:
                 spilled[start : start + len(scores_n)] = scores_n.numpy()
-            keys_n = _keys(scores_n, start, mode, coldness, generator)
-            top.push(keys_n.numpy(), start, scores_n.numpy())
+            top.push(
+                _keys(scores_n, start, mode, coldness, generator).numpy(), start, scores_n.numpy()
+            )
         if not ranked:
             return _result(top.indices, top.payload)
         points = points_at_ranks_streamed(spilled, top.indices + 1, chunk_rows=chunk_rows)
