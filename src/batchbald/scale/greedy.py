@@ -15,15 +15,17 @@ BatchBALD's marginal gain is submodular (Kirsch et al. 2019, Prop. 1): a candida
 
 Why the candidate set cannot change the random stream: the in-memory call draws randomness only
 to sample label configurations of the batch chosen so far (``joint_entropy.
-sample_configurations``: a ``randperm(K)`` and M uniforms per batch point), never per candidate.
+sample_configurations`` from the picks' rows: a ``randperm(K)`` and M uniforms per batch
+point, ``acquisition/greedy/single.py``), never per candidate.
 So while two calls have made the same picks, their generators are in the same state and their
 next configurations are the same; by induction over steps, the same picks give the same stream.
 The candidates only enter through the argmax, which step 3 certifies.
 
 Exactness. While the joint entropies are exact (C^(i+1) ≤ M), g_i = cumulative_i -
 cumulative_{i-1} is the exact gain and the engine is exact greedy, so the certificate is a proof.
-In the sampled phase g_i is the difference of two estimates of the joint MI and the engine
-compares Monte-Carlo estimates of gains, which need not respect the BALD bound; there the
+In the sampled phase g_i is the difference of two estimates of the joint MI and the engine (full
+greedy: its lazy bounds are valid ones) compares Monte-Carlo estimates of gains, which need not
+respect the BALD bound; there the
 certificate checks the bound on the estimates the engine reports, and ``tests/scale/
 test_greedy.py`` compares against the in-memory call on random pools. The report says how many
 candidates were loaded and how many rounds it took.
