@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "BatchBALDError",
     "BatchBALDWarning",
+    "ClusterError",
     "ConfigError",
     "DataError",
     "FewSamplesWarning",
@@ -16,6 +17,7 @@ __all__ = [
     "JointMutualInformationSaturationWarning",
     "ModelError",
     "SingleSampleWarning",
+    "StoreError",
     "UnknownNameError",
     "WeightsError",
 ]
@@ -53,6 +55,18 @@ class ConfigError(BatchBALDError, ValueError):
 
 class DataError(BatchBALDError, OSError):
     """A data file is missing, corrupt or truncated, or could not be downloaded."""
+
+
+class StoreError(DataError):
+    """A log-probability store is inconsistent.
+
+    Shards disagree in K, C or dtype, a shard is truncated or fails its checksum, or rows are
+    missing (an unfinished scoring job).
+    """
+
+
+class ClusterError(BatchBALDError, ConnectionError):
+    """A Ray cluster cannot be reached, or a distributed job lost work it could not redo."""
 
 
 class BatchBALDWarning(UserWarning):

@@ -31,7 +31,9 @@ def add_parser(commands: Any) -> None:
     )
     acquire.set_defaults(handler=acquire_command)
     acquire.add_argument(
-        "log_probs", metavar="LOG_PROBS", help="[N, K, C] log-probabilities (.npy or .pt)"
+        "log_probs",
+        metavar="LOG_PROBS",
+        help="[N, K, C] log-probabilities (.npy or .pt), or a store directory (streamed, any size)",
     )
     acquire.add_argument(
         "--method",
@@ -78,7 +80,15 @@ def acquire_command(args: argparse.Namespace) -> int:
     import torch
 
     from batchbald.acquisition import get_acquirer
+    from batchbald.scale.command import select_from_store, streams
 
+    if streams(args.log_probs, args.method, args.eval_log_probs is not None):
+        # A store directory or a .npy larger than memory: streamed, same picks (docs/scale.md).
+        result, shape, params = select_from_store(args)
+        _print_picks(args.method, result, shape)
+        if args.out:
+            _write_picks(args, params, result, shape)
+        return 0
     acquirer = get_acquirer(args.method, **dict(args.param))
     log_probs = load_log_probs(args.log_probs)
     eval_log_probs = _eval_log_probs(args, needed=acquirer.needs_eval_model)

@@ -1,0 +1,190 @@
+"""Greedy BatchBALD over a store larger than memory: load only the candidates that can win.
+
+BatchBALD's marginal gain is submodular (Kirsch et al. 2019, Prop. 1): a candidate's gain
+Δ(c | A) = I(y_A, y_c; ω) - I(y_A; ω) never exceeds its gain on the empty batch, BALD(c). So:
+
+1. one streaming pass computes BALD for every point and keeps the L highest (ties: lower index);
+   τ is the BALD of the best point left out (τ = -∞ when nothing is left out);
+2. :func:`~batchbald.acquisition.batchbald` runs in memory on those L candidates (in pool
+   order) with the caller's generator;
+3. if every pick's gain g_i exceeds τ (beyond a tolerance), no left-out point could have beaten
+   any pick, so the picks are those of the same call on the whole pool; otherwise the
+   generator is rewound and L grows (never a guess: the answer is returned only when
+   the certificate holds, or every point is loaded). The next L holds at least every point
+   whose BALD reaches 90% of the smallest gain seen, and is at least twice the last.
+
+Why the candidate set cannot change the random stream: the in-memory call draws randomness only
+to sample label configurations of the batch chosen so far (``joint_entropy.
+sample_configurations`` from the picks' rows: a ``randperm(K)`` and M uniforms per batch
+point, ``acquisition/greedy/single.py``), never per candidate.
+So while two calls have made the same picks, their generators are in the same state and their
+next configurations are the same; by induction over steps, the same picks give the same stream.
+The candidates only enter through the argmax, which step 3 certifies.
+
+Exactness. While the joint entropies are exact (C^(i+1) ≤ M), g_i = cumulative_i -
+cumulative_{i-1} is the exact gain and the engine is exact greedy, so the certificate is a proof.
+In the sampled phase g_i is the difference of two estimates of the joint MI and the engine (full
+greedy: its lazy bounds are valid ones) compares Monte-Carlo estimates of gains, which need not
+respect the BALD bound; there the
+certificate checks the bound on the estimates the engine reports, and ``tests/scale/
+test_greedy.py`` compares against the in-memory call on random pools. The report says how many
+candidates were loaded and how many rounds it took.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from batchbald.acquisition import AcquisitionResult, batchbald
+from batchbald.errors import InvalidInputError
+from batchbald.scale.store import LogProbStore
+from batchbald.scale.streaming import (
+    DEFAULT_CHUNK_ROWS,
+    RunningTop,
+    check_batch_size,
+    stream_scores,
+)
+
+__all__ = ["StreamedBatch", "streamed_batchbald"]
+
+# Gains must beat the best left-out BALD by this much (covers rounding of the differences).
+CERTIFICATE_TOLERANCE = 1e-9
+# Default share of max_memory_bytes for the loaded candidates (the rest is the engine's).
+CANDIDATE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class StreamedBatch:
+    """A batch chosen over a store, with the work it took.
+
+    Attributes:
+        result: indices (pool rows, pick order) and cumulative joint MI, as in memory.
+        candidates_loaded: rows loaded into memory in the last (certified) round.
+        rounds: in-memory greedy runs (1 when the first candidate set sufficed).
+        threshold: τ, the largest BALD among the points never loaded (-inf: all loaded).
+    """
+
+    result: AcquisitionResult
+    candidates_loaded: int
+    rounds: int
+    threshold: float
+
+
+def _gains(cumulative_b: torch.Tensor) -> np.ndarray:
+    cumulative = cumulative_b.double().cpu().numpy()
+    return np.diff(cumulative, prepend=0.0)
+
+
+def _candidate_limits(
+    store: LogProbStore, batch_size: int, initial: int | None, limit: int | None, budget: int
+) -> tuple[int, int]:
+    num_rows, num_samples, num_classes = store.shape
+    row_bytes = num_samples * num_classes * store.dtype.itemsize
+    limit = limit if limit is not None else int(budget * CANDIDATE_SHARE) // row_bytes
+    limit = min(num_rows, max(batch_size, limit))
+    initial = initial if initial is not None else max(1024, 64 * batch_size)
+    for name, value in (("initial_candidates", initial), ("max_candidates", limit)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInputError(f"{name} must be an int ≥ 1; got {value!r}")
+    return min(max(initial, batch_size), limit), limit
+
+
+def streamed_batchbald(
+    store: LogProbStore,
+    batch_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    max_memory_bytes: int = 2**30,
+    initial_candidates: int | None = None,
+    max_candidates: int | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    **options: Any,
+) -> StreamedBatch:
+    """Greedy BatchBALD over a store, equal to ``batchbald(whole pool, ...)`` (see module doc).
+
+    Args:
+        store: the pool's log-probabilities ``[N, K, C]``.
+        batch_size: b.
+        generator: CPU generator; consumed exactly as the in-memory call consumes it.
+        max_memory_bytes: half for the loaded candidates, half for the engine's buffers.
+        initial_candidates: L of the first round (default max(1024, 64·b)).
+        max_candidates: most rows ever loaded (default: what half the budget holds).
+        chunk_rows: rows per slice of the BALD pass (results do not depend on it).
+        **options: ``num_samples``, ``dtype``, ``lazy``: passed to ``batchbald``.
+
+    Raises:
+        InvalidInputError: the certificate still fails with ``max_candidates`` loaded.
+    """
+    num_rows, batch_size = store.shape[0], check_batch_size(batch_size, store.shape[0])
+    limits = (initial_candidates, max_candidates, max_memory_bytes)
+    size, limit = _candidate_limits(store, batch_size, *limits)
+    top = _best_bald(store, min(num_rows, limit + 1), chunk_rows)  # and the best left out
+    engine_budget = max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE)))
+
+    def greedy(candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
+        return batchbald(
+            store.take(candidates), batch_size, generator=generator,
+            max_memory_bytes=engine_budget, **options,
+        )  # fmt: skip
+
+    return _certified(greedy, top, size, limit, num_rows, generator or torch.default_generator)
+
+
+def _certified(
+    greedy: Any, top: RunningTop, size: int, limit: int, num_rows: int, generator: torch.Generator
+) -> StreamedBatch:
+    """Run ``greedy`` on the best ``size`` candidates, growing them until the picks certify."""
+    state = generator.get_state()
+    rounds = 0
+    while True:
+        rounds += 1
+        candidates = np.sort(top.indices[:size])
+        threshold = float(top.keys[size]) if size < num_rows else -math.inf
+        result = greedy(candidates, generator)
+        gains = _gains(result.scores)
+        if bool(np.all(gains > threshold + CERTIFICATE_TOLERANCE)) or size >= num_rows:
+            picks = torch.from_numpy(candidates[result.indices.cpu().numpy()])
+            return StreamedBatch(
+                AcquisitionResult(indices=picks, scores=result.scores), size, rounds, threshold
+            )
+        if size >= limit:
+            raise InvalidInputError(
+                f"streamed BatchBALD needs more than max_candidates = {limit} candidates: the "
+                f"smallest gain {gains.min():.6g} does not beat the best BALD left out "
+                f"({threshold:.6g}); raise max_memory_bytes or max_candidates"
+            )
+        generator.set_state(state)
+        size = _next_size(size, limit, top.keys, gains.min())
+
+
+def _best_bald(store: LogProbStore, size: int, chunk_rows: int) -> RunningTop:
+    """One pass: the ``size`` highest BALD scores (index ascending among ties)."""
+    top = RunningTop(size)
+    for start, scores_n in stream_scores(store, "bald", chunk_rows=chunk_rows):
+        top.push(scores_n.numpy(), start, scores_n.numpy())
+    return top
+
+
+def _next_size(size: int, limit: int, sorted_bald: np.ndarray, smallest_gain: float) -> int:
+    """The next candidate count: at least double, and every point near the smallest gain.
+
+    "Near": BALD at least 90% of the smallest gain seen. A guess at what will certify; only
+    the certificate decides.
+    """
+    reach = int(np.searchsorted(-sorted_bald, -0.9 * smallest_gain, side="right"))
+    return min(max(2 * size, reach), limit)
+
+
+def describe(batch: StreamedBatch, num_rows: int) -> dict[str, Any]:
+    """The work counters of a streamed batch, for reports and JSON output."""
+    return {
+        "candidates_loaded": batch.candidates_loaded,
+        "pool_size": num_rows,
+        "rounds": batch.rounds,
+        "threshold_bald": batch.threshold,
+    }
