@@ -20,7 +20,25 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CHROMIUM_FLAGS", "LiveServer", "find_chromium", "free_port", "headless_chromium"]
+__all__ = [
+    "CHROMIUM_FLAGS",
+    "FAST_SETTINGS",
+    "LiveServer",
+    "find_chromium",
+    "free_port",
+    "headless_chromium",
+    "make_campaign",
+    "write_image_pool",
+]
+
+# Campaign settings that propose in about a second on a tiny pool (tests, screenshots).
+FAST_SETTINGS = {
+    "batch_size": 5,
+    "k": 4,
+    "method": "batchbald",
+    "training": {"epoch_size": 64, "max_epochs": 2, "patience": 1, "channels_last": False},
+    "regime": {"fixed_epochs": 2, "min_holdout_labels": 8},
+}
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -33,6 +51,44 @@ CHROMIUM_FLAGS = (
     "--disable-dev-shm-usage",
 )
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def write_image_pool(folder: Path, size: int = 30, seed: int = 0) -> dict[str, int]:
+    """Write ``size`` 28×28 PNG images of 3 classes (a bright bar whose row is the class, on
+    noise) into ``folder``; returns item id → true class index."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for row, label in enumerate(rng.integers(0, 3, size)):
+        pixels = rng.integers(0, 60, (28, 28)).astype(np.uint8)
+        pixels[9 * label : 9 * label + 9, 4:24] = 220
+        name = f"img_{row:03d}.png"
+        Image.fromarray(pixels).save(folder / name)
+        truth[name] = int(label)
+    return truth
+
+
+def make_campaign(
+    root: Path, classes: tuple[str, ...] = ("zero", "one", "two"), size: int = 30, **settings: Any
+) -> Path:
+    """A campaign in ``root/project`` over ``write_image_pool(root/"pool")`` with its first
+    round proposed (fast settings, overridable); returns the project folder. A file
+    ``root/secret.txt`` lies outside the pool (for traversal tests)."""
+    from batchbald.campaign import Campaign
+
+    write_image_pool(root / "pool", size)
+    (root / "secret.txt").write_text("TOP SECRET: not part of the pool\n")
+    campaign = Campaign.init(
+        root / "project", source=root / "pool", classes=classes, **{**FAST_SETTINGS, **settings}
+    )
+    try:
+        campaign.propose()
+    finally:
+        campaign.close()
+    return root / "project"
 
 
 def free_port() -> int:
