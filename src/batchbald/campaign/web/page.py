@@ -30,7 +30,5 @@ async def label_page(
         status: the HTTP status of the response.
     """
     state = request.app.state
-    view = await run_in_threadpool(
-        label_view, state.campaign, annotator, focus_id, state.runner.error
-    )
+    view = await run_in_threadpool(label_view, state.campaign, annotator, focus_id, state.runner)
     return render(request, "label.html", {"view": view, "error": error}, status=status)

@@ -91,19 +91,23 @@ def _round_items(campaign: Campaign, round_: Any, annotator: str, assigned: dict
     return views
 
 
-def propose_view(campaign: Campaign, runner_error: str | None = None) -> dict[str, Any]:
+def propose_view(campaign: Campaign, runner: Any = None) -> dict[str, Any]:
     """The proposal's state as the page shows it.
 
     Returns:
-        ``state`` (idle/running/failed), ``phase``, ``fraction`` and ``message``; a failure in
-        this server's background thread (``runner_error``) shows even before the database
-        records it.
+        ``state`` (idle/running/failed), ``phase``, ``fraction`` and ``message``. This server's
+        proposal thread (``runner``, a :class:`~batchbald.campaign.web.jobs.ProposeRunner`)
+        shows as running from its start, and its failure shows even where the database does
+        not record one.
     """
     state = campaign.propose_state()
     view = {"state": state.state, "phase": state.phase, "fraction": state.fraction}
     view["message"] = state.message
-    if runner_error is not None and state.state != "running":
-        view.update(state="failed", message=runner_error)
+    if runner is not None and state.state != "running":
+        if runner.running:
+            view.update(state="running", phase="starting", fraction=0.0)
+        elif runner.error is not None:
+            view.update(state="failed", message=runner.error)
     return view
 
 
@@ -158,7 +162,7 @@ def _count_part(campaign: Campaign, progress: dict[str, Any]) -> dict[str, Any]:
 
 
 def label_view(
-    campaign: Campaign, annotator: str, focus_id: str | None = None, runner_error: str | None = None
+    campaign: Campaign, annotator: str, focus_id: str | None = None, runner: Any = None
 ) -> dict[str, Any]:
     """Everything the labelling page shows for ``annotator`` (see the module docstring).
 
@@ -167,7 +171,7 @@ def label_view(
         annotator: the (already validated) name of who is looking.
         focus_id: the item to show large; default: the first one this annotator has not
             answered, in pick order (None when all are answered).
-        runner_error: the message of a proposal that failed in this server's thread.
+        runner: this server's proposal runner (see :func:`propose_view`).
 
     Returns:
         A dict with the round, its items (:class:`ItemView`), the focus and its neighbours,
@@ -179,7 +183,7 @@ def label_view(
     view = {"annotator": annotator, "round": round_, "batch_size": campaign.settings.batch_size}
     view.update(_item_part(items, focus_id))
     view.update(_count_part(campaign, progress))
-    view["propose"] = propose_view(campaign, runner_error)
+    view["propose"] = propose_view(campaign, runner)
     shared = [asdict(item) for item in items], view["per_class"], view["per_annotator"]
     view["version"] = _version(
         round_.number if round_ else None, shared, view["disagreement_count"]

@@ -34,14 +34,14 @@ async def start(request: Request) -> Response:
     batch_size = _batch_size(fields.get("batch_size"))
     state = request.app.state
     await run_in_threadpool(state.runner.start, state.campaign, batch_size)
-    view = await run_in_threadpool(propose_view, state.campaign, None)
+    view = await run_in_threadpool(propose_view, state.campaign, state.runner)
     return finish(request, {"propose": view}, "/", status=202)
 
 
 async def progress(request: Request) -> Response:
     """The proposal's state: idle, running (phase, fraction) or failed (message)."""
     state = request.app.state
-    view = await run_in_threadpool(propose_view, state.campaign, state.runner.error)
+    view = await run_in_threadpool(propose_view, state.campaign, state.runner)
     return JSONResponse({"propose": view})
 
 

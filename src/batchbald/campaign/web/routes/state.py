@@ -23,7 +23,7 @@ async def state(request: Request) -> Response:
     annotator = check_annotator(name) if name is not None else cookie_annotator(request)
     app_state = request.app.state
     view = await run_in_threadpool(
-        label_view, app_state.campaign, annotator, None, app_state.runner.error
+        label_view, app_state.campaign, annotator, None, app_state.runner
     )
     return JSONResponse(state_json(view))
 
