@@ -69,6 +69,14 @@ def test_raw_traversal_requests_are_404s(project, template):
             assert b"TOP SECRET" not in body and b"root:" not in body, target
 
 
+def history(project):
+    campaign = Campaign.open(project)
+    try:
+        return campaign.history()
+    finally:
+        campaign.close()
+
+
 def post(server, payload):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
@@ -91,7 +99,9 @@ def send_all(server, requests, acknowledged, stop):
 
 
 def test_kill_9_at_random_moments_loses_nothing_and_duplicates_nothing(project):
-    items = Campaign.open(project).current_round().item_ids
+    campaign = Campaign.open(project)
+    items = campaign.current_round().item_ids
+    campaign.close()
     classes = ("zero", "one", "two")
     requests = [
         {"item_id": item, "label": classes[(i + a) % 3], "annotator": f"annotator{a}",
@@ -109,13 +119,13 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_nothing(project):
         server.kill()
         stop.set()
         sender.join()
-        by_request = {e.request_id for e in Campaign.open(project).history()}
+        by_request = {e.request_id for e in history(project)}
         assert set(acknowledged) <= by_request  # nothing acknowledged is lost
     assert 0 < len(set(acknowledged)) < len(requests)  # the kills came mid-stream
     with LiveServer(project) as server:
         assert all(post(server, payload) == 200 for payload in requests)  # resend everything
-    history = Campaign.open(project).history()
-    assert sorted(e.request_id for e in history) == sorted(p["request_id"] for p in requests)
-    assert {(e.item_id, e.annotator, e.label) for e in history} == {
+    events = history(project)
+    assert sorted(e.request_id for e in events) == sorted(p["request_id"] for p in requests)
+    assert {(e.item_id, e.annotator, e.label) for e in events} == {
         (p["item_id"], p["annotator"], p["label"]) for p in requests
     }
