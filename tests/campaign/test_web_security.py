@@ -157,3 +157,22 @@ def test_a_write_from_another_site_is_refused(client):
     same = client.post("/api/labels", json=data, headers={"origin": BASE})
     assert same.status_code == 200
     assert client.app.state.campaign.labels() == {item: "one"}
+
+
+def test_the_cli_refuses_a_public_address_without_a_token_in_one_line(project, capsys):
+    from batchbald.cli import main
+
+    assert main(["campaign", "serve", str(project), "--host", "0.0.0.0"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "token is required to serve on the non-local" in error
+
+
+def test_a_busy_port_is_named_before_serving(project):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(InvalidInputError, match=f"port must be free on 127.0.0.1; got {port}"):
+            serve(project, port=port)
