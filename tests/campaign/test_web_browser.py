@@ -14,6 +14,10 @@ import pytest
 pytest.importorskip("starlette")
 selenium = pytest.importorskip("selenium")
 
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -66,7 +70,9 @@ def browser():
 
 
 def wait(driver, condition, seconds=30):
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition)
+    """Wait for ``condition``; an element replaced by a page load mid-check counts as not yet."""
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(driver, seconds, 0.1, ignored_exceptions=ignored).until(condition)
 
 
 def focused_item(driver):

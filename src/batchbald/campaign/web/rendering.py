@@ -15,9 +15,24 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.templating import Jinja2Templates
 
-__all__ = ["error_response", "render", "templates", "wants_json"]
+__all__ = ["duration", "error_response", "render", "templates", "wants_json"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def duration(seconds: float | None) -> str:
+    """``m:ss`` of a number of seconds ("" for None).
+
+    >>> duration(75.4), duration(None)
+    ('1:15', '')
+    """
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+templates.env.filters["duration"] = duration
 
 _REASONS = {
     400: "Bad request",

@@ -8,6 +8,7 @@ an open page shows changes, so a page polls cheaply and redraws only then.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import uuid
@@ -18,7 +19,15 @@ from urllib.parse import quote
 from batchbald.campaign import Campaign
 from batchbald.campaign.history import annotator_answers
 
-__all__ = ["ItemView", "image_url", "label_view", "page_url", "propose_view", "state_json"]
+__all__ = [
+    "ItemView",
+    "class_keys",
+    "image_url",
+    "label_view",
+    "page_url",
+    "propose_view",
+    "state_json",
+]
 
 SKIPPED = "skipped"
 
@@ -91,6 +100,14 @@ def _round_items(campaign: Campaign, round_: Any, annotator: str, assigned: dict
     return views
 
 
+def _elapsed_s(started_at: str | None) -> float | None:
+    """Seconds since the ISO time ``started_at`` (None when unknown)."""
+    if started_at is None:
+        return None
+    start = datetime.datetime.fromisoformat(started_at)
+    return max(0.0, (datetime.datetime.now(datetime.timezone.utc) - start).total_seconds())
+
+
 def propose_view(campaign: Campaign, runner: Any = None) -> dict[str, Any]:
     """The proposal's state as the page shows it.
 
@@ -103,9 +120,10 @@ def propose_view(campaign: Campaign, runner: Any = None) -> dict[str, Any]:
     state = campaign.propose_state()
     view = {"state": state.state, "phase": state.phase, "fraction": state.fraction}
     view["message"] = state.message
+    view["elapsed_s"] = _elapsed_s(state.started_at) if state.state == "running" else None
     if runner is not None and state.state != "running":
         if runner.running:
-            view.update(state="running", phase="starting", fraction=0.0)
+            view.update(state="running", phase="starting", fraction=0.0, elapsed_s=0.0)
         elif runner.error is not None:
             view.update(state="failed", message=runner.error)
     return view
@@ -133,6 +151,16 @@ def _version(*parts: Any) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def class_keys(count: int) -> list[str | None]:
+    """The keys of ``count`` class buttons: 1–9, then 0 for the tenth, then none (Tab).
+
+    >>> class_keys(3), class_keys(11)[8:]
+    (['1', '2', '3'], ['9', '0', None])
+    """
+    keys: list[str | None] = [str(i + 1) for i in range(min(count, 9))]
+    return keys + (["0"] if count >= 10 else []) + [None] * max(0, count - 10)
+
+
 def _item_part(items: list[ItemView], focus_id: str | None) -> dict[str, Any]:
     focus = _focus(items, focus_id)
     prev_id, next_id = _neighbours(items, focus)
@@ -152,7 +180,7 @@ def _count_part(campaign: Campaign, progress: dict[str, Any]) -> dict[str, Any]:
     return {
         "team_done": progress["done"],
         "skipped": progress["skipped"],
-        "classes": [(str(i + 1) if i < 9 else None, c) for i, c in enumerate(campaign.classes)],
+        "classes": list(zip(class_keys(len(campaign.classes)), campaign.classes, strict=True)),
         "per_class": per_class,
         "max_class": max((count for _, count in per_class), default=0),
         "labelled_total": sum(count for _, count in per_class),

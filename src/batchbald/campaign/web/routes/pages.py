@@ -10,7 +10,7 @@ from starlette.routing import Route
 from batchbald.campaign.web.annotators import cookie_annotator
 from batchbald.campaign.web.page import label_page
 from batchbald.campaign.web.rendering import render
-from batchbald.campaign.web.views import image_url
+from batchbald.campaign.web.views import image_url, page_url
 
 __all__ = ["routes"]
 
@@ -28,7 +28,10 @@ async def disagreements(request: Request) -> Response:
     rows = await run_in_threadpool(request.app.state.campaign.disagreements)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"disagreements": rows})
-    shown = [{**row, "image_url": image_url(row["item_id"])} for row in rows]
+    shown = [
+        {**row, "image_url": image_url(row["item_id"]), "page_url": page_url(row["item_id"])}
+        for row in rows
+    ]
     return render(request, "disagreements.html", {"rows": shown})
 
 

@@ -75,6 +75,11 @@
       if (phase) { phase.textContent = propose.phase || "starting"; }
       var text = document.getElementById("propose-percent");
       if (text) { text.textContent = percent + "%"; }
+      var elapsed = document.getElementById("propose-elapsed");
+      if (elapsed && propose.elapsed_s !== null) {
+        var whole = Math.floor(propose.elapsed_s);
+        elapsed.textContent = Math.floor(whole / 60) + ":" + String(whole % 60).padStart(2, "0");
+      }
     }
     return false;
   }
@@ -90,7 +95,9 @@
   }
 
   function refresh() {
-    return fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+    // After a failed form post the address is the form's action: the page itself is "/".
+    var page = window.location.pathname === "/" ? window.location.href : "/";
+    return fetch(page, { headers: { Accept: "text/html" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) { if (html) { swapLive(html); } });
   }
