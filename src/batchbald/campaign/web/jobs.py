@@ -69,6 +69,8 @@ class ProposeRunner:
         try:
             campaign = self._open()
             campaign.propose(batch_size)
+        except ProposeBusyError:  # another process took the lock first: the page shows its run
+            _log.info("propose: another process is proposing; this request joins its progress")
         except Exception as error:
             _log.exception("propose failed")
             self.error = f"{type(error).__name__}: {error}"
