@@ -11,6 +11,7 @@ keyboard and saves what she sees. Needs MNIST in BATCHBALD_DATA_DIR (default ../
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -107,6 +108,19 @@ def propose_and_shoot(driver, out: Path) -> None:
     shoot(driver, out, "campaign_page_next_round.png")
 
 
+def write_timings(project: Path, out: Path) -> None:
+    """Each round's propose seconds per phase (``status()["rounds"]``) and the machine's load."""
+    campaign = Campaign.open(project)
+    rounds = {
+        str(row["number"]): {phase: round(seconds, 2) for phase, seconds in row["timings"].items()}
+        for row in campaign.status()["rounds"]
+    }
+    campaign.close()
+    record = {"rounds": rounds, "load_average_1_5_15": list(os.getloadavg())}
+    (out / "campaign_page_run.json").write_text(json.dumps(record, indent=2) + "\n")
+    print("wrote", out / "campaign_page_run.json")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/images"))
@@ -132,6 +146,7 @@ def main() -> None:
             propose_and_shoot(driver, out)
         finally:
             driver.quit()
+    write_timings(project, out)
 
 
 if __name__ == "__main__":

@@ -180,3 +180,22 @@ def test_propose_from_the_page_shows_the_next_batch(server, browser, project):
     assert round_.number == 2 and len(labels) == 5
     assert focused_item(browser) == round_.item_ids[0]
     assert "Round 2" in browser.find_element(By.CSS_SELECTOR, ".round-info").text
+
+
+def test_a_vanished_image_is_reported_and_skipped_and_the_round_goes_on(server, browser, project):
+    first, second = recorded(project)[2].item_ids[:2]
+    campaign = Campaign.open(project)
+    path = campaign.source().root / first  # the module's shared pool: put back below
+    campaign.close()
+    hidden = project.parent / f"hidden-{first}"
+    path.rename(hidden)
+    try:
+        enter_name(browser, server.url, "ana")
+        note = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".frame .unreadable"))
+        assert "cannot be shown" in note[0].text and "Press s to skip" in note[0].text
+        press(browser, "s")
+        assert focused_item(browser) == second
+    finally:
+        hidden.rename(path)
+    history = recorded(project)[1]
+    assert [(e.item_id, e.kind) for e in history] == [(first, "skip")]

@@ -57,6 +57,21 @@
   }
   sharpenAll();
 
+  // An image that vanished or cannot be decoded: say so, and how to go on.
+  var focusImage = document.getElementById("focus-image");
+  function unreadable() {
+    var note = document.createElement("p");
+    note.className = "unreadable";
+    note.setAttribute("role", "alert");
+    note.textContent = "This image cannot be shown (its file vanished or cannot be read). " +
+      "Press s to skip it; the round goes on.";
+    focusImage.replaceWith(note);
+  }
+  if (focusImage) {
+    if (focusImage.complete && focusImage.naturalWidth === 0) { unreadable(); }
+    else { focusImage.addEventListener("error", unreadable); }
+  }
+
   var version = body.dataset.version;
   if (version === undefined) { return; }
   var round = body.dataset.round;
