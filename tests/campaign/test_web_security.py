@@ -176,3 +176,11 @@ def test_a_busy_port_is_named_before_serving(project):
         port = taken.getsockname()[1]
         with pytest.raises(InvalidInputError, match=f"port must be free on 127.0.0.1; got {port}"):
             serve(project, port=port)
+
+
+def test_every_response_forbids_framing_and_foreign_scripts(client):
+    for path in ("/", "/annotator", "/no/such/page", "/static/campaign.js"):
+        headers = client.get(path).headers
+        assert headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "script-src" not in headers["content-security-policy"]  # default-src 'self'

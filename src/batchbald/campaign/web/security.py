@@ -7,6 +7,8 @@
   reach the server through a DNS name that resolves to 127.0.0.1).
 - **Origin.** A write (POST) whose ``Origin`` header names another site is refused, so another
   page open in the same browser cannot submit labels.
+- **Headers.** No response may be framed by another page, and pages load scripts and styles
+  from this server only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from batchbald.campaign.web.rendering import error_response
 from batchbald.campaign.web.settings import WebSettings, is_local_host
@@ -25,6 +27,26 @@ __all__ = ["TOKEN_COOKIE", "AccessMiddleware"]
 
 TOKEN_COOKIE = "batchbald_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# Every response: never framed by another page (no clickjacking of the keyboard shortcuts),
+# scripts and styles only from this server, no guessing of content types.
+_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy",
+     b"default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)  # fmt: skip
+
+
+def _with_headers(send: Send) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *_HEADERS]}
+        await send(message)
+
+    return sending
 
 
 def _host_name(host_header: str) -> str:
@@ -47,10 +69,11 @@ class AccessMiddleware:
             return
         request = Request(scope)
         response = self._refusal(request)
+        guarded = _with_headers(send)
         if response is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, guarded)
             return
-        await response(scope, receive, send)
+        await response(scope, receive, guarded)
 
     def _refusal(self, request: Request) -> Response | None:
         host = _host_name(request.headers.get("host", ""))

@@ -54,8 +54,13 @@ _BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def write_image_pool(folder: Path, size: int = 30, seed: int = 0) -> dict[str, int]:
-    """Write ``size`` 28×28 PNG images of 3 classes (a bright bar whose row is the class, on
-    noise) into ``folder``; returns item id → true class index."""
+    """Write ``size`` 28×28 PNG images of 3 classes into ``folder``.
+
+    Each image is noise with a bright bar whose row is the class.
+
+    Returns:
+        item id → true class index.
+    """
     import numpy as np
     from PIL import Image
 
@@ -74,9 +79,14 @@ def write_image_pool(folder: Path, size: int = 30, seed: int = 0) -> dict[str, i
 def make_campaign(
     root: Path, classes: tuple[str, ...] = ("zero", "one", "two"), size: int = 30, **settings: Any
 ) -> Path:
-    """A campaign in ``root/project`` over ``write_image_pool(root/"pool")`` with its first
-    round proposed (fast settings, overridable); returns the project folder. A file
-    ``root/secret.txt`` lies outside the pool (for traversal tests)."""
+    """A campaign over ``write_image_pool(root/"pool")`` with its first round proposed.
+
+    Fast settings (:data:`FAST_SETTINGS`, overridden by ``settings``; ``db_url`` passes through
+    to ``Campaign.init``). A file ``root/secret.txt`` lies outside the pool (for traversal tests).
+
+    Returns:
+        The project folder, ``root/project``.
+    """
     from batchbald.campaign import Campaign
 
     write_image_pool(root / "pool", size)
