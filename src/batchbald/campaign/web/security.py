@@ -36,7 +36,7 @@ _HEADERS = (
     (b"content-security-policy",
      b"default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # "no-referrer" would send Origin: null
 )  # fmt: skip
 
 

@@ -40,8 +40,14 @@ async def labels(request: Request) -> Response:
     return JSONResponse({"labels": await run_in_threadpool(request.app.state.campaign.labels)})
 
 
+async def no_icon(request: Request) -> Response:
+    """No favicon (204: the browser stops asking, and nothing is logged as missing)."""
+    return Response(status_code=204)
+
+
 routes = [
     Route("/", labelling, methods=["GET"]),
+    Route("/favicon.ico", no_icon, methods=["GET"]),
     Route("/disagreements", disagreements, methods=["GET"]),
     Route("/api/disagreements", disagreements, methods=["GET"]),
     Route("/api/labels", labels, methods=["GET"]),
