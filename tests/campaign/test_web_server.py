@@ -87,15 +87,28 @@ def post(server, payload):
         connection.close()
 
 
-def send_all(server, requests, acknowledged, stop):
-    for payload in requests:
-        if stop.is_set():
-            return
+class Sender(threading.Thread):
+    """Posts ``requests`` in order, noting each acknowledged one; ``reached`` is set after
+    ``kill_after`` acknowledgements, ``finished`` when every request was answered."""
+
+    def __init__(self, server, requests, kill_after):
+        super().__init__()
+        self.server, self.requests, self.kill_after = server, requests, kill_after
+        self.acknowledged: list[str] = []
+        self.reached, self.finished = threading.Event(), False
+
+    def run(self):
         try:
-            if post(server, payload) == 200:
-                acknowledged.append(payload["request_id"])
+            for payload in self.requests:
+                if post(self.server, payload) == 200:
+                    self.acknowledged.append(payload["request_id"])
+                if len(self.acknowledged) >= self.kill_after:
+                    self.reached.set()
+            self.finished = True
         except OSError:  # the server died under us
-            return
+            pass
+        finally:
+            self.reached.set()
 
 
 def test_kill_9_at_random_moments_loses_nothing_and_duplicates_nothing(project):
@@ -109,19 +122,17 @@ def test_kill_9_at_random_moments_loses_nothing_and_duplicates_nothing(project):
         for a in range(6) for i, item in enumerate(items)
     ]  # fmt: skip
     rng = random.Random(21)
-    acknowledged: list[str] = []
-    for _round in range(3):  # each run resends from the start: replays of acknowledged ones
+    for _round in range(3):  # each run sends all, in a new order: replays of earlier ones too
         server = LiveServer(project).start()
-        stop = threading.Event()
-        sender = threading.Thread(target=send_all, args=(server, requests, acknowledged, stop))
+        sender = Sender(server, rng.sample(requests, len(requests)), rng.randint(1, 15))
         sender.start()
-        time.sleep(rng.uniform(0.05, 0.6))
+        sender.reached.wait(timeout=120)
+        time.sleep(rng.uniform(0.0, 0.01))  # land inside a request now and then
         server.kill()
-        stop.set()
         sender.join()
+        assert not sender.finished  # the kill came mid-stream
         by_request = {e.request_id for e in history(project)}
-        assert set(acknowledged) <= by_request  # nothing acknowledged is lost
-    assert 0 < len(set(acknowledged)) < len(requests)  # the kills came mid-stream
+        assert set(sender.acknowledged) <= by_request  # nothing acknowledged is lost
     with LiveServer(project) as server:
         assert all(post(server, payload) == 200 for payload in requests)  # resend everything
     events = history(project)
