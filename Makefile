@@ -14,7 +14,7 @@ DEMO_OUT ?= results/demo
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,web]'
 	touch $(STAMP)
 
 # The tests that need the real MNIST find it where the demo does (they skip without it).

@@ -58,7 +58,7 @@ def test_defaults_and_method_names():
 BAD = [
     ("epochs", 3, r"epochs: unknown key; valid keys at the top level: name, methods"),
     ("data.validaton_size", 3, r"data\.validaton_size: unknown key"),
-    ("data.validation_size", 0, r"data\.validation_size must be an int ≥ 1; got 0"),
+    ("data.validation_size", -1, r"data\.validation_size must be an int ≥ 0; got -1"),
     ("data.initial", "paper", r"data\.initial must be one of 'paper_mnist', 'balanced', 'none'"),
     ("data.flaws", [{"name": "duplicate"}], r"data\.flaws\[0\]\.name must be one of repeated"),
     ("data.flaws", [{"name": "repeated", "copys": 2}], r"data\.flaws\[0\]\.copys is not an arg"),

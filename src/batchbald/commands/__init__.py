@@ -6,9 +6,10 @@ handler (``handler(args: argparse.Namespace) -> int``, the exit status) as the p
 Handlers import what they need when they run, so ``batchbald --help`` stays fast.
 """
 
+from batchbald.campaign import cli as campaign
 from batchbald.commands import acquire, listing, report, run
 
 __all__ = ["COMMANDS"]
 
 #: The command modules in the order ``batchbald --help`` lists them.
-COMMANDS = (run, report, listing, acquire)
+COMMANDS = (run, report, listing, acquire, campaign)

@@ -63,6 +63,8 @@ def fetch_data(
     """
     if config.dataset == SYNTHETIC_NAME or config.dataset.startswith(EMBEDDINGS_PREFIX):
         return
+    if config.source:
+        return
     from batchbald.data import get_dataset_spec, resolve_data_dir
     from batchbald.data.fetch import locate_files
 
@@ -137,7 +139,11 @@ def prepare_data(
         DataError: the dataset's files are missing and cannot be downloaded.
     """
     generator = torch.Generator().manual_seed(derive_seed(config.seed, "data"))
-    if config.dataset == SYNTHETIC_NAME:
+    if config.source:
+        from batchbald.data.source_data import load_source_splits
+
+        splits = load_source_splits(config.source, config.test_source)
+    elif config.dataset == SYNTHETIC_NAME:
         splits = synthetic_dataset(generator=generator)
     elif config.dataset.startswith(EMBEDDINGS_PREFIX):
         splits = load_embeddings(config.dataset[len(EMBEDDINGS_PREFIX) :])

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from batchbald.experiments._checks import check_float, check_int, check_str
+from batchbald.experiments._checks import FieldError, check_float, check_int, check_str
 
 __all__ = ["INITIAL_CHOICES", "DataConfig", "ScoringConfig", "StopConfig"]
 
@@ -35,9 +35,14 @@ class DataConfig:
             (``initial_per_class`` random points per class, drawn per trial) or "none"
             (cold start).
         initial_per_class: points per class for ``initial = "balanced"``.
-        validation_size: random validation points taken from the non-initial training points.
+        validation_size: random validation points taken from the non-initial training points;
+            0: none, the models are trained and selected from their labels alone (the
+            campaigns' regime, :mod:`batchbald.training.labels_only`).
         seed: seeds the subsamples and the flaws; shared by every trial and method, so all
             compare on the same data.
+        source, test_source: a pool source instead of ``dataset`` (``folder:PATH``,
+            ``csv:PATH``, ``npz:PATH``; labels from class sub-folders or the label column) and
+            its test set (required unless ``validation_size = 0``); docs/campaigns.md.
     """
 
     dataset: str = "mnist"
@@ -48,15 +53,19 @@ class DataConfig:
     initial_per_class: int = 2
     validation_size: int = 1024
     seed: int = 0
+    source: str = ""
+    test_source: str = ""
 
     def __post_init__(self) -> None:
         """Check every field; normalise ``flaws``."""
         check_str(self.dataset, "dataset")
+        if self.source and not self.test_source and self.validation_size:
+            raise FieldError("test_source", "is required with source unless validation_size = 0")
         check_int(self.train_subsample, "train_subsample", minimum=0)
         check_int(self.test_subsample, "test_subsample", minimum=0)
         check_str(self.initial, "initial", choices=INITIAL_CHOICES)
         check_int(self.initial_per_class, "initial_per_class", minimum=1)
-        check_int(self.validation_size, "validation_size", minimum=1)
+        check_int(self.validation_size, "validation_size", minimum=0)
         check_int(self.seed, "seed", minimum=0)
         from batchbald.experiments.components import check_flaws
 

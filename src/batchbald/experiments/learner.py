@@ -105,13 +105,19 @@ class BayesianLearner:
 def build_learner(config: Any, num_classes: int) -> Any:
     """The learner an :class:`~batchbald.experiments.config.ExperimentConfig` describes.
 
-    The paper's CNNs named by a string use :class:`BayesianLearner`; every other model (a
-    ``[model]`` table or a new kind's name) the generic learner
+    The paper's CNNs named by a string use :class:`BayesianLearner` (with ``validation_size =
+    0``: :class:`~batchbald.experiments.labels_only.LabelsOnlyLearner`, the campaigns' regime);
+    every other model (a ``[model]`` table or a new kind's name) the generic learner
     (:mod:`batchbald.training.generic`).
     """
     if not isinstance(config.model, str) or config.model not in ("mnist_cnn", "emnist_cnn"):
         return _generic_learner(config, num_classes)
-    return BayesianLearner(
+    kind: type[BayesianLearner] = BayesianLearner
+    if config.data.validation_size == 0:
+        from batchbald.experiments import labels_only
+
+        kind = labels_only.LabelsOnlyLearner
+    return kind(
         config.model,
         num_classes,
         TrainingConfig(**config.training),

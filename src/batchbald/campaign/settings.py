@@ -1,0 +1,134 @@
+"""A campaign's settings: fixed at ``init``, stored in the database, shared by every process."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from batchbald.campaign.errors import CampaignError, InvalidLabelError
+from batchbald.data.pool_images import ImageFormat
+from batchbald.errors import InvalidInputError, UnknownNameError
+from batchbald.training.labels_only import LabelsOnlyRegime
+
+__all__ = ["ANNOTATOR_PATTERN", "CampaignSettings", "check_annotator", "check_classes"]
+
+#: Annotator names: a letter or digit, then up to 63 letters, digits, ``. _ @ -``.
+ANNOTATOR_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+_CLASS_PATTERN = re.compile(r"[^\s,/\\][^,/\\]{0,99}")
+
+
+def check_annotator(name: object) -> str:
+    """``name`` if it matches :data:`ANNOTATOR_PATTERN`, else :class:`InvalidLabelError`."""
+    if not isinstance(name, str) or not ANNOTATOR_PATTERN.fullmatch(name):
+        raise InvalidLabelError(
+            "annotator must be 1-64 characters: a letter or digit, then letters, digits, "
+            f"'.', '_', '@' or '-'; got {name!r}"
+        )
+    return name
+
+
+def check_classes(classes: object) -> tuple[str, ...]:
+    """Two or more distinct class names without commas or slashes."""
+    if isinstance(classes, str) or not isinstance(classes, (list, tuple)):
+        raise InvalidInputError(f"classes must be a sequence of names; got {classes!r}")
+    names = tuple(classes)
+    bad = [
+        name for name in names if not isinstance(name, str) or not _CLASS_PATTERN.fullmatch(name)
+    ]
+    if len(names) < 2 or bad or len(set(names)) != len(names):
+        raise InvalidInputError(
+            "classes must be ≥ 2 distinct names of 1-100 characters without ',', '/' or '\\' "
+            f"and not starting with a space; got {list(names)!r}"
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """Everything that decides a campaign's picks (see ``batchbald campaign init --help``).
+
+    Attributes:
+        source: the pool source spec (``folder:/abs/path``, ``csv:...``, ``npz:...``).
+        classes: the class names, in button order.
+        method: an acquirer name (``batchbald list``).
+        method_params: the acquirer's parameters.
+        batch_size: items proposed per round.
+        model: a model name (``batchbald list``).
+        seed: the campaign's seed (all generators derive from it).
+        k: MC dropout samples to score the pool.
+        training: ``TrainingConfig`` fields.
+        regime: ``LabelsOnlyRegime`` fields (how models are selected without free labels).
+        image: ``ImageFormat`` fields (size, channels, mean, std).
+    """
+
+    source: str
+    classes: tuple[str, ...]
+    method: str = "batchbald"
+    method_params: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 10
+    model: str = "mnist_cnn"
+    seed: int = 0
+    k: int = 20
+    training: dict[str, Any] = field(default_factory=dict)
+    regime: dict[str, Any] = field(default_factory=dict)
+    image: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "classes", check_classes(self.classes))
+        for name in ("batch_size", "k"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidInputError(f"{name} must be an int ≥ 1; got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InvalidInputError(f"seed must be an int ≥ 0; got {self.seed!r}")
+        self._check_names()
+        self.image_format(), self.labels_only_regime(), self.training_config()
+
+    def _check_names(self) -> None:
+        from batchbald.acquisition import get_acquirer
+        from batchbald.models import available_models
+
+        if self.model not in available_models():
+            raise UnknownNameError(
+                f"model must be one of {', '.join(available_models())}; got {self.model!r}"
+            )
+        try:
+            get_acquirer(self.method, **self.method_params)
+        except UnknownNameError as error:
+            raise UnknownNameError(f"method: {error}") from None
+
+    def image_format(self) -> ImageFormat:
+        """The :class:`ImageFormat` of ``image``."""
+        return _build(ImageFormat, self.image, "image")
+
+    def labels_only_regime(self) -> LabelsOnlyRegime:
+        """The :class:`LabelsOnlyRegime` of ``regime``."""
+        return _build(LabelsOnlyRegime, self.regime, "regime")
+
+    def training_config(self) -> Any:
+        """The ``TrainingConfig`` of ``training``."""
+        from batchbald.training import TrainingConfig
+
+        return _build(TrainingConfig, self.training, "training")
+
+    def to_json(self) -> str:
+        """JSON text (stored in the database)."""
+        return json.dumps({**asdict(self), "classes": list(self.classes)}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> CampaignSettings:
+        """Inverse of :meth:`to_json`."""
+        payload = json.loads(text)
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in payload.items() if key in known})
+
+
+def _build(kind: type, values: dict[str, Any], name: str) -> Any:
+    try:
+        return kind(**values)
+    except TypeError as error:
+        raise InvalidInputError(f"{name}: {error}") from None
+    except CampaignError:
+        raise

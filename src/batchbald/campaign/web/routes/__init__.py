@@ -1,0 +1,1 @@
+"""One router per resource: pages, annotators, answers, items, proposals and state."""

@@ -1,0 +1,299 @@
+"""Pool sources: a folder of images, a CSV manifest, or numpy arrays, each item with a stable id.
+
+An id names an item by its source (relative path, manifest path, ``row-00000042``), never by a
+position that shifts when the pool grows. :meth:`PoolSource.read_bytes` refuses paths outside
+the source; :func:`open_source` parses ``folder:PATH``, ``csv:PATH``, ``npz:PATH`` or a path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+import numpy as np
+
+from batchbald.errors import DataError, InvalidInputError
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ArraySource",
+    "FolderSource",
+    "ManifestSource",
+    "PoolItem",
+    "PoolSource",
+    "UnreadableItemError",
+    "open_source",
+]
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+)
+_MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff"}
+
+
+class UnreadableItemError(DataError):
+    """An item's file vanished or cannot be decoded (the message names the item and why)."""
+
+
+@dataclass(frozen=True)
+class PoolItem:
+    """One item of a pool.
+
+    Attributes:
+        item_id: the stable id (relative POSIX path, manifest path, or ``row-NNNNNNNN``).
+        label: the class name the source gives it (class sub-folder, manifest column, label
+            array), else None.
+        fingerprint: changes when the item's content may have changed (size and mtime).
+    """
+
+    item_id: str
+    label: str | None
+    fingerprint: str
+
+
+class PoolSource(Protocol):
+    """What campaigns and runs need from a source of images."""
+
+    spec: str
+
+    def scan(self) -> list[PoolItem]:
+        """Every item, sorted by id."""
+        ...
+
+    def read_bytes(self, item_id: str) -> tuple[bytes, str]:
+        """The item's encoded image and its media type."""
+        ...
+
+
+def _media_type(name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    return _MEDIA_TYPES.get(suffix, f"image/{suffix.lstrip('.') or 'octet-stream'}")
+
+
+def safe_relative(item_id: str) -> PurePosixPath:
+    """``item_id`` as a relative path with no ``..``, no root and no backslash.
+
+    >>> str(safe_relative("cats/a.png"))
+    'cats/a.png'
+    """
+    path = PurePosixPath(item_id)
+    if (
+        not item_id
+        or "\\" in item_id
+        or "\x00" in item_id
+        or path.is_absolute()
+        or any(part in ("..", "") for part in item_id.split("/"))
+    ):
+        raise InvalidInputError(f"item_id must be a relative path inside the pool; got {item_id!r}")
+    return path
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _read_file(root: Path, item_id: str) -> tuple[bytes, str]:
+    path = root / safe_relative(item_id)
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    if os.path.commonpath([real_root, real]) != real_root:
+        raise InvalidInputError(f"item_id must name a file inside the pool; got {item_id!r}")
+    try:
+        return path.read_bytes(), _media_type(item_id)
+    except OSError as error:
+        raise UnreadableItemError(
+            f"item {item_id!r}: cannot read {path}: {error.strerror}"
+        ) from None
+
+
+class FolderSource:
+    """Every image file under ``root`` (nested or flat); hidden files and folders are skipped.
+
+    An item directly under a sub-folder named like a class (``root/cat/x.png`` with class
+    "cat") is already labelled with that class; ``classes=None`` takes any top folder as the label.
+    """
+
+    def __init__(
+        self, root: str | os.PathLike[str], classes: tuple[str, ...] | None = None
+    ) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise DataError(f"images must be an existing folder; got {str(root)!r}")
+        self.classes, self.spec = classes, f"folder:{self.root}"
+
+    def _label(self, relative: PurePosixPath) -> str | None:
+        if len(relative.parts) < 2:
+            return None
+        top = relative.parts[0]
+        return top if self.classes is None or top in self.classes else None
+
+    def scan(self) -> list[PoolItem]:
+        """Every image file, sorted by relative path."""
+        items = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [name for name in dirs if not name.startswith(".")]
+            for name in files:
+                if name.startswith(".") or Path(name).suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                path = Path(folder, name)
+                relative = PurePosixPath(path.relative_to(self.root).as_posix())
+                try:
+                    fingerprint = _fingerprint(path)
+                except OSError:  # vanished while scanning
+                    continue
+                items.append(PoolItem(str(relative), self._label(relative), fingerprint))
+        return sorted(items, key=lambda item: item.item_id)
+
+    def read_bytes(self, item_id: str) -> tuple[bytes, str]:
+        """The file's bytes (``item_id`` must stay inside ``root``)."""
+        return _read_file(self.root, item_id)
+
+
+class ManifestSource:
+    """Rows ``path[,label]`` of a CSV file (an optional header ``path,label``).
+
+    Paths are relative to the CSV's folder; the id is the path as written.
+    """
+
+    def __init__(self, manifest: str | os.PathLike[str]) -> None:
+        self.manifest = Path(manifest).resolve()
+        if not self.manifest.is_file():
+            raise DataError(f"manifest must be an existing CSV file; got {str(manifest)!r}")
+        self.root, self.spec = self.manifest.parent, f"csv:{self.manifest}"
+
+    def _rows(self) -> list[tuple[str, str | None]]:
+        with open(self.manifest, newline="", encoding="utf-8") as handle:
+            rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+        if rows and [cell.strip().lower() for cell in rows[0][:2]] in (["path"], ["path", "label"]):
+            rows = rows[1:]
+        parsed, seen = [], set()
+        for number, row in enumerate(rows, start=1):
+            if len(row) > 2:
+                raise DataError(f"{self.manifest}: row {number} must be path[,label]; got {row}")
+            item_id = str(safe_relative(row[0].strip()))
+            if item_id in seen:
+                raise DataError(f"{self.manifest}: row {number} repeats path {item_id!r}")
+            seen.add(item_id)
+            label = row[1].strip() if len(row) == 2 and row[1].strip() else None
+            parsed.append((item_id, label))
+        return parsed
+
+    def scan(self) -> list[PoolItem]:
+        """The manifest's rows whose file exists, sorted by id."""
+        items = []
+        for item_id, label in self._rows():
+            try:
+                fingerprint = _fingerprint(self.root / item_id)
+            except OSError:
+                continue  # listed but missing: not in the pool (reported by the campaign)
+            items.append(PoolItem(item_id, label, fingerprint))
+        return sorted(items, key=lambda item: item.item_id)
+
+    def read_bytes(self, item_id: str) -> tuple[bytes, str]:
+        """The listed file's bytes."""
+        return _read_file(self.root, item_id)
+
+
+class ArraySource:
+    """Images from arrays: uint8 ``images [N, H, W]`` (or ``[N, H, W, C]``).
+
+    Optional ``labels [N]`` are class indices into ``class_names`` or strings (-1 or "" mean
+    unlabelled).
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray | None = None,
+        class_names: tuple[str, ...] | None = None,
+        spec: str = "arrays",
+    ) -> None:
+        images = np.asarray(images)
+        if images.dtype != np.uint8 or images.ndim not in (3, 4) or not len(images):
+            raise InvalidInputError(
+                "images must be a non-empty uint8 array [N, H, W] or [N, H, W, C]; "
+                f"got {images.dtype} {images.shape}"
+            )
+        self.images, self.spec = images, spec
+        self.labels = _array_labels(labels, len(images), class_names)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> ArraySource:
+        """Arrays ``images`` (required), ``labels`` and ``class_names`` of an ``.npz`` file."""
+        resolved = Path(path).resolve()
+        try:
+            with np.load(resolved, allow_pickle=False) as arrays:
+                images = arrays["images"]
+                labels = arrays["labels"] if "labels" in arrays else None
+                names = tuple(map(str, arrays["class_names"])) if "class_names" in arrays else None
+        except (OSError, ValueError, KeyError) as error:
+            raise DataError(f"{path}: not an .npz file with an 'images' array ({error})") from None
+        return cls(images, labels, names, spec=f"npz:{resolved}")
+
+    def scan(self) -> list[PoolItem]:
+        """One item per row, ``row-00000000`` onwards."""
+        return [
+            PoolItem(f"row-{row:08d}", self.labels[row], "array") for row in range(len(self.images))
+        ]
+
+    def row(self, item_id: str) -> int:
+        """The array row of ``item_id``."""
+        digits = item_id.removeprefix("row-")
+        if not (item_id.startswith("row-") and digits.isdigit() and int(digits) < len(self.images)):
+            raise InvalidInputError(f"item_id must be row-NNNNNNNN of this array; got {item_id!r}")
+        return int(digits)
+
+    def read_bytes(self, item_id: str) -> tuple[bytes, str]:
+        """The row encoded as PNG."""
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(self.images[self.row(item_id)]).save(buffer, format="PNG")
+        return buffer.getvalue(), "image/png"
+
+
+def _array_labels(
+    labels: np.ndarray | None, size: int, class_names: tuple[str, ...] | None
+) -> list[str | None]:
+    if labels is None:
+        return [None] * size
+    labels = np.asarray(labels)
+    if labels.shape != (size,):
+        raise InvalidInputError(f"labels must have shape [N] = [{size}]; got {labels.shape}")
+    if labels.dtype.kind in "iu":
+        names = class_names or tuple(str(i) for i in range(int(labels.max(initial=-1)) + 1))
+        return [names[int(value)] if value >= 0 else None for value in labels]
+    return [str(value) or None for value in labels]
+
+
+def open_source(spec: str, classes: tuple[str, ...] | None = None) -> PoolSource:
+    """The source a spec names.
+
+    A spec is ``folder:PATH``, ``csv:PATH``, ``npz:PATH`` or a bare path (a folder, a
+    ``.csv`` or an ``.npz`` file).
+
+    Raises:
+        DataError: the path does not exist or is of an unknown kind.
+    """
+    kind, _, rest = spec.partition(":")
+    if kind not in ("folder", "csv", "npz") or not rest:
+        kind, rest = _guess_kind(spec), spec
+    if kind == "folder":
+        return FolderSource(rest, classes)
+    if kind == "csv":
+        return ManifestSource(rest)
+    return ArraySource.from_file(rest)
+
+
+def _guess_kind(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    if Path(path).is_dir() or (suffix in (".csv", ".npz") and Path(path).is_file()):
+        return "folder" if Path(path).is_dir() else suffix.lstrip(".")
+    raise DataError(
+        "source must be folder:PATH, csv:PATH, npz:PATH or an existing folder, .csv or .npz "
+        f"file; got {path!r}"
+    )
