@@ -83,7 +83,8 @@ class LabelsOnlyResult:
 def held_out_mask(source_index_N: torch.Tensor, fraction: float) -> torch.Tensor:
     """Rows held out (bool ``[N]``): a stable hash of each ``source_index`` decides.
 
-    >>> held_out_mask(torch.arange(1000), 0.2).float().mean().item() == 0.21
+    >>> share = held_out_mask(torch.arange(1000), 0.2).float().mean().item()
+    >>> 0.17 < share < 0.23
     True
     """
     threshold = int(fraction * 2**32)
