@@ -23,6 +23,7 @@ run() {
 }
 run "$report" $(stochastic 50)
 run "$report" $(stochastic 20)
+run "$report" thompson_bald_b50   # K = 100 (K ≥ b); the first sweep's K = 20 run was refused
 run configs/mnist_b10.toml batchbald_b40 batchbald_b5
 run "$report" evaluation_bald_b10 power_eig_b10 thompson_bald_b10 uniform_top_bald_b10
 run configs/repeated_mnist.toml variation_ratios_b10 mean_std_b10
