@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -100,6 +101,21 @@ def test_complete_trials_are_skipped(tmp_path, reference, monkeypatch):
     monkeypatch.setattr(ActiveLearningLoop, "step", lambda self: pytest.fail("retrained"))
     run(tmp_path)
     assert (tmp_path / "tiny/bald_b3/trial_0.json").read_bytes() == before
+
+
+def test_trials_saved_before_a_setting_was_added_are_still_the_same_run(
+    tmp_path, reference, monkeypatch
+):
+    # A trial file written before an optional setting existed (here data.source, added for
+    # campaigns) lacks that key; read with the setting's default it is the same run.
+    shutil.copytree(reference, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "tiny/bald_b3/trial_0.json"
+    payload = read_json(path)
+    for key in ("source", "test_source"):
+        payload["config"]["data"].pop(key, None)
+    path.write_text(json.dumps(payload))
+    monkeypatch.setattr(ActiveLearningLoop, "step", lambda self: pytest.fail("retrained"))
+    run(tmp_path)
 
 
 def test_changed_config_in_the_same_folder_is_refused(tmp_path, reference):

@@ -114,11 +114,24 @@ def _comparable(config: dict[str, Any], method: str) -> dict[str, Any]:
     return kept
 
 
+def _as_read_now(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved config as this version reads it: keys added since then take their defaults.
+
+    A trial written before a release added an optional setting (e.g. ``data.source``) is the
+    same run as one with that setting at its default; a config this version cannot read stays
+    as saved (and so differs).
+    """
+    try:
+        return config_from_dict(config).to_dict()
+    except BatchBALDError:
+        return config
+
+
 def _existing(spec: TrialSpec) -> dict[str, Any] | None:
     if not spec.path.exists():
         return None
     payload = read_json(spec.path)
-    saved = _comparable(payload.get("config", {}), spec.method)
+    saved = _comparable(_as_read_now(payload.get("config", {})), spec.method)
     if saved != _comparable(spec.config, spec.method):
         raise ConfigError(
             f"{spec.path} holds a run of a different configuration of {spec.config['name']!r}; "
