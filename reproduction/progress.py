@@ -102,7 +102,8 @@ def first_size(trial: dict, threshold: float) -> str:
 
 def settled_size(trial: dict, threshold: float) -> str:
     """The first size from which every later step reaches ``threshold`` (">last size" if the
-    last one does not; blank for a running trial, whose later steps are unknown)."""
+    last one does not; blank for a running trial, whose later steps are unknown).
+    """
     if trial["status"] != "complete" or not trial["steps"]:
         return ""
     size = None
@@ -115,7 +116,8 @@ def settled_size(trial: dict, threshold: float) -> str:
 
 def accuracy_at(trial: dict, size: int) -> str:
     """Test accuracy (%) of the last step with at most ``size`` labels; blank while a running
-    trial has not got there (a finished one carries its last accuracy forward)."""
+    trial has not got there (a finished one carries its last accuracy forward).
+    """
     steps = [step for step in trial["steps"] if step["train_size"] <= size]
     reached = trial["status"] == "complete" or (
         trial["steps"] and trial["steps"][-1]["train_size"] >= size

@@ -56,10 +56,12 @@ def summaries(trials: list[TrialResult]) -> dict[str, MethodSummary]:
 
 def plot(full: list[TrialResult], sub: list[TrialResult], path: Path) -> list[Path]:
     """Median accuracy curves of the methods both settings ran: full pool solid, subsample
-    dashed, one colour per method, min–max bands."""
-    from figures import save_figure  # reproduction/figures.py, beside this script
+    dashed, one colour per method, min–max bands.
+    """
     from matplotlib.figure import Figure
     from versus_plot import curve
+
+    from batchbald.experiments.plots import save_figure
 
     figure = Figure(figsize=(7.0, 4.5))
     axes = figure.add_subplot()

@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 import progress
 import versus
-from figures import save_figure  # reproduction/figures.py, beside this script
 
 from batchbald.errors import DataError
-from batchbald.experiments.plots import carried_forward
+from batchbald.experiments.plots import carried_forward, save_figure
 from batchbald.experiments.report import threshold_mark
 from batchbald.experiments.results import TrialResult, load_trials
 
@@ -71,7 +70,8 @@ def published(experiment: str) -> tuple[str, dict[str, dict[int, float]], dict[s
 
 def curve(trials: list[TrialResult], statistic: str) -> tuple[np.ndarray, ...]:
     """``(sizes, centre, low, high)`` in %: ``statistic`` ("mean" or "median") and the min–max
-    band of the trials' accuracies, each carried forward to every size any trial recorded."""
+    band of the trials' accuracies, each carried forward to every size any trial recorded.
+    """
     grid = np.unique(np.concatenate([np.asarray(trial.sizes, dtype=float) for trial in trials]))
     values = 100 * np.stack(
         [carried_forward(trial.sizes, trial.accuracies, grid) for trial in trials]

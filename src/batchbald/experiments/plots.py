@@ -22,6 +22,7 @@ __all__ = [
     "plot_class_histogram",
     "plot_label_entropy",
     "plot_relative_time",
+    "save_figure",
     "write_all_plots",
 ]
 
@@ -70,7 +71,8 @@ def _band(
 _REPRODUCIBLE = {".png": {"Software": None}, ".svg": {"Date": None}}
 
 
-def _save(figure: Figure, path: str | Path) -> list[Path]:
+def save_figure(figure: Figure, path: str | Path) -> list[Path]:
+    """Save ``figure`` as ``path`` with suffix .png and .svg (reproducible bytes); both paths."""
     import matplotlib
 
     path = Path(path)
@@ -104,7 +106,7 @@ def plot_accuracy(trials: Sequence[TrialResult], path: str | Path) -> list[Path]
     for label, group in _groups(trials).items():
         _band(axes, label, group, lambda t: (t.sizes, [100 * a for a in t.accuracies]))
     axes.legend(loc="lower right")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _cumulative_seconds(trial: TrialResult) -> tuple[list[int], np.ndarray]:
@@ -138,7 +140,7 @@ def plot_relative_time(
     for label, group in groups.items():
         _band(axes, label, group, lambda t: (t.sizes, _cumulative_seconds(t)[1] / scale))
     axes.legend(loc="upper left")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _acquired_labels(trial: TrialResult) -> list[list[int]]:
@@ -167,7 +169,7 @@ def plot_class_histogram(trials: Sequence[TrialResult], path: str | Path) -> lis
         axes.bar(positions, counts / len(group), width=width, label=label)
     axes.set_xticks(np.arange(num_classes), names, fontsize=8 if num_classes > 20 else 10)
     axes.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def label_entropy_curve(trial: TrialResult) -> tuple[list[int], list[float]]:
@@ -195,7 +197,7 @@ def plot_label_entropy(trials: Sequence[TrialResult], path: str | Path) -> list[
             _band(axes, label, [t for t in group if label_entropy_curve(t)[0]], label_entropy_curve)
     axes.axhline(math.log(trials[0].num_classes), color="grey", linestyle="--", label="uniform")
     axes.legend(loc="lower right")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def write_all_plots(
