@@ -1,16 +1,63 @@
-"""Input checks for feature-based acquirers (BADGE, k-center coreset)."""
+"""Feature-based acquirers (BADGE, k-center coreset): their registry form and input checks."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from batchbald.acquisition._validation import as_tensor
+from batchbald.acquisition.result import AcquisitionResult
 from batchbald.errors import InvalidInputError
 
-__all__ = ["check_features"]
+__all__ = ["FeatureInputs", "check_features", "feature_acquirer"]
+
+
+@dataclass(frozen=True)
+class FeatureInputs:
+    """The inputs the registry hands a feature-based rule, unchecked (issue 24).
+
+    Attributes:
+        log_probs_N_K_C: ``[N, K, C]`` pool log-probabilities, or the pool size N (an int) for a
+            rule registered with ``needs_predictions=False``.
+        embeddings_N_D: ``[N, D]`` penultimate features of the pool (``model.embed``).
+        labelled_embeddings_L_D: ``[L, D]`` features of the labelled points, or None.
+        generator: the rule's randomness; None uses torch's global generator.
+    """
+
+    log_probs_N_K_C: Any
+    embeddings_N_D: Any
+    labelled_embeddings_L_D: Any
+    generator: torch.Generator | None
+
+
+def feature_acquirer(
+    rule: Callable[[FeatureInputs, int], AcquisitionResult],
+) -> Callable[..., AcquisitionResult]:
+    """``rule(inputs, batch_size)`` as the function every feature-based acquirer is.
+
+    That is ``fn(log_probs_N_K_C, batch_size, *, generator=None, embeddings_N_D=None,
+    labelled_embeddings_L_D=None)``, the form the registry calls with ``needs_embeddings``; it
+    keeps ``rule``'s name and docstring, which document those arguments.
+    """
+
+    def acquire(
+        log_probs_N_K_C: Any,
+        batch_size: int,
+        *,
+        generator: torch.Generator | None = None,
+        embeddings_N_D: Any = None,
+        labelled_embeddings_L_D: Any = None,
+    ) -> AcquisitionResult:
+        inputs = FeatureInputs(log_probs_N_K_C, embeddings_N_D, labelled_embeddings_L_D, generator)
+        return rule(inputs, batch_size)
+
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+        setattr(acquire, attribute, getattr(rule, attribute))
+    return acquire
 
 
 def check_features(

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from batchbald.acquisition._features import check_features
+from batchbald.acquisition._features import FeatureInputs, check_features, feature_acquirer
 from batchbald.acquisition._validation import check_batch_size, check_generator, check_log_probs
 from batchbald.acquisition.result import AcquisitionResult
 
@@ -104,15 +104,12 @@ def kmeans_pp_seeding(
     )
 
 
-def badge(
-    log_probs_N_K_C: Any,
-    batch_size: int,
-    *,
-    generator: torch.Generator | None = None,
-    embeddings_N_D: Any = None,
-    labelled_embeddings_L_D: Any = None,
-) -> AcquisitionResult:
+@feature_acquirer
+def badge(inputs: FeatureInputs, batch_size: int) -> AcquisitionResult:  # noqa: D417
     """BADGE (Ash et al. 2020, Algorithm 1): k-means++ seeding of gradient embeddings.
+
+    The arguments below are the registry's, which
+    :func:`~batchbald.acquisition._features.feature_acquirer` passes as ``inputs`` (all but b).
 
     Args:
         log_probs_N_K_C: ``[N, K, C]`` pool log-probabilities (their K-mean is p).
@@ -127,8 +124,9 @@ def badge(
     Raises:
         InvalidInputError: bad log-probabilities, features, batch size or generator.
     """
-    residual_N_C, features_N_D = loss_gradient_factors(log_probs_N_K_C, embeddings_N_D)
-    batch_size = check_batch_size(batch_size, len(features_N_D))
-    return kmeans_pp_seeding(
-        residual_N_C, features_N_D, batch_size, generator=check_generator(generator)
+    residual_N_C, features_N_D = loss_gradient_factors(
+        inputs.log_probs_N_K_C, inputs.embeddings_N_D
     )
+    batch_size = check_batch_size(batch_size, len(features_N_D))
+    generator = check_generator(inputs.generator)
+    return kmeans_pp_seeding(residual_N_C, features_N_D, batch_size, generator=generator)

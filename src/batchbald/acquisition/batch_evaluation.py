@@ -15,20 +15,20 @@ References:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from batchbald.acquisition._validation import check_batch_size, check_log_probs, check_pair
 from batchbald.acquisition.greedy.engine import run_greedy
-from batchbald.acquisition.greedy.options import (
-    DEFAULT_MAX_MEMORY_BYTES,
-    DEFAULT_NUM_SAMPLES,
-    GreedyOptions,
-)
+from batchbald.acquisition.greedy.options import GreedyOptions, GreedySettings
 from batchbald.acquisition.greedy.paired import PairedObjective
 from batchbald.acquisition.greedy.terms import warn_few_samples
 from batchbald.acquisition.result import AcquisitionResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["batch_eig", "batch_evaluation_bald"]
 
@@ -65,11 +65,13 @@ _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
             float64, any device.
         eval_log_probs_N_K_C: the evaluation model's log-probabilities, same shape.
         batch_size: b, 1 ≤ b ≤ N.
-        num_samples: M, the exact/sampled threshold and the number of sampled configurations.
-        generator: randomness for the sampled phase (CPU generator); None uses torch's global.
-        dtype: precision of the joint-probability maths (float32 or float64).
-        max_memory_bytes: bound on the temporaries (default 1 GiB); results do not depend on it.
-        lazy: skip candidates whose upper bound cannot win (the picks are full greedy's).
+        generator: randomness for the sampled phase (CPU generator); None uses
+            ``options.generator`` (default: torch's global generator).
+        options: :class:`~batchbald.acquisition.greedy.options.GreedyOptions` (None: defaults).
+        **settings: ``num_samples`` (M, the exact/sampled threshold and the number of sampled
+            configurations), ``dtype`` (float32 or float64), ``max_memory_bytes`` (default
+            1 GiB; results do not depend on it), ``lazy`` (skip candidates whose upper bound
+            cannot win; the picks are full greedy's): each overrides that field of ``options``.
 
     Returns:
         :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` is the estimated
@@ -80,64 +82,50 @@ _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
     """
 
 
-def batch_eig(
-    log_probs_N_K_C: Any,
-    eval_log_probs_N_K_C: Any,
-    batch_size: int,
-    *,
-    num_samples: int = DEFAULT_NUM_SAMPLES,
-    generator: torch.Generator | None = None,
-    dtype: torch.dtype = torch.float64,
-    max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
-    lazy: bool = True,
-) -> AcquisitionResult:
-    """Greedy batch rule; the full docstring is set from ``_BATCH_DOC`` below."""
-    log_probs, eval_log_probs = check_pair(
-        log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
-    )
-    options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
-    return _greedy((log_probs, eval_log_probs), batch_size, 0.0, options)
+def _paired_rule(
+    name: str, title: str, weight: float, definition: str
+) -> Callable[..., AcquisitionResult]:
+    """The public function ``name`` of the greedy rule a(A) = f_train(A) − f_eval(A).
+
+    ``weight`` is λ in f(A) = H(y_A) − λ Σ_{a∈A} E_ω H(y_a | ω): 0 for BatchEIG, 1 for
+    BatchEvaluationBALD; the docstring is ``_BATCH_DOC`` with ``title`` and ``definition``.
+    """
+
+    def rule(
+        log_probs_N_K_C: Any,
+        eval_log_probs_N_K_C: Any,
+        batch_size: int,
+        *,
+        options: GreedyOptions | None = None,
+        generator: torch.Generator | None = None,
+        **settings: Unpack[GreedySettings],
+    ) -> AcquisitionResult:
+        pair = check_pair(log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False)
+        if weight and pair[0].shape[1] == 1:
+            check_log_probs(pair[0])  # warns: both BatchBALD terms are identically 0
+        options = GreedyOptions.of_call(name, options, generator, settings)
+        batch_size = check_batch_size(batch_size, pair[0].shape[0])
+        objective = PairedObjective(pair, weight, options)
+        warn_few_samples(pair[0], batch_size, options)
+        return run_greedy(objective, batch_size, options.lazy)
+
+    rule.__name__ = rule.__qualname__ = name
+    rule.__doc__ = _BATCH_DOC.format(title=title, definition=definition)
+    return rule
 
 
-def batch_evaluation_bald(
-    log_probs_N_K_C: Any,
-    eval_log_probs_N_K_C: Any,
-    batch_size: int,
-    *,
-    num_samples: int = DEFAULT_NUM_SAMPLES,
-    generator: torch.Generator | None = None,
-    dtype: torch.dtype = torch.float64,
-    max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
-    lazy: bool = True,
-) -> AcquisitionResult:
-    """Greedy batch rule; the full docstring is set from ``_BATCH_DOC`` below."""
-    log_probs, eval_log_probs = check_pair(
-        log_probs_N_K_C, eval_log_probs_N_K_C, warn_single_sample=False
-    )
-    if log_probs.shape[1] == 1:
-        check_log_probs(log_probs)  # warns: both BatchBALD terms are identically 0
-    options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
-    return _greedy((log_probs, eval_log_probs), batch_size, 1.0, options)
-
-
-def _greedy(
-    pair: tuple[torch.Tensor, torch.Tensor], batch_size: int, weight: float, options: GreedyOptions
-) -> AcquisitionResult:
-    """Greedy maximisation of f_train(A) − f_eval(A), λ = ``weight``."""
-    batch_size = check_batch_size(batch_size, pair[0].shape[0])
-    objective = PairedObjective(pair, weight, options)
-    warn_few_samples(pair[0], batch_size, options)
-    return run_greedy(objective, batch_size, options.lazy)
-
-
-batch_eig.__doc__ = _BATCH_DOC.format(
-    title="BatchEIG",
-    definition="a(A) = H_train(y_A) − H_eval(y_A): joint predictive entropy under the training "
+batch_eig = _paired_rule(
+    "batch_eig",
+    "BatchEIG",
+    0.0,
+    "a(A) = H_train(y_A) − H_eval(y_A): joint predictive entropy under the training "
     "model\n    minus under the evaluation model; b = 1 is "
     ":func:`~batchbald.acquisition.evaluation.eig`.",
 )
-batch_evaluation_bald.__doc__ = _BATCH_DOC.format(
-    title="BatchEvaluationBALD",
-    definition="a(A) = I_train(y_A; ω) − I_eval(y_A; ω) = BatchBALD(train) − BatchBALD(eval);\n"
+batch_evaluation_bald = _paired_rule(
+    "batch_evaluation_bald",
+    "BatchEvaluationBALD",
+    1.0,
+    "a(A) = I_train(y_A; ω) − I_eval(y_A; ω) = BatchBALD(train) − BatchBALD(eval);\n"
     "    b = 1 is :func:`~batchbald.acquisition.evaluation.evaluation_bald`.",
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -27,14 +27,17 @@ from batchbald.acquisition._validation import check_batch_size, check_log_probs
 from batchbald.acquisition.greedy.engine import run_greedy
 from batchbald.acquisition.greedy.options import (
     DEFAULT_MAX_MEMORY_BYTES,
-    DEFAULT_NUM_SAMPLES,
     GreedyOptions,
+    GreedySettings,
 )
 from batchbald.acquisition.greedy.single import SingleTermObjective
 from batchbald.acquisition.greedy.terms import warn_few_samples
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.scores import bald_and_conditional_entropy
 from batchbald.errors import JointMutualInformationSaturationWarning
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["DEFAULT_MAX_MEMORY_BYTES", "batchbald"]
 
@@ -46,22 +49,21 @@ def batchbald(
     log_probs_N_K_C: Any,
     batch_size: int,
     *,
-    num_samples: int = DEFAULT_NUM_SAMPLES,
+    options: GreedyOptions | None = None,
     generator: torch.Generator | None = None,
-    dtype: torch.dtype = torch.float64,
-    max_memory_bytes: int = DEFAULT_MAX_MEMORY_BYTES,
-    lazy: bool = True,
+    **settings: Unpack[GreedySettings],
 ) -> AcquisitionResult:
     """Select a batch by greedy BatchBALD.
 
     Args:
         log_probs_N_K_C: log p(y | x_n, ω_k) of the pool, ``[N, K, C]``, float32/64, any device.
         batch_size: b, 1 ≤ b ≤ N.
-        num_samples: M configurations (:class:`GreedyOptions`; paper: 10,000, its code 40,000).
-        generator: randomness for the sampled phase; None uses torch's global generator.
-        dtype: precision of the joint-probability maths (float64 as in the paper, or float32).
-        max_memory_bytes: the work buffers' budget; results do not depend on it.
-        lazy: rescore only candidates that can still win; the picks are full greedy's.
+        generator: randomness for the sampled phase; None uses ``options.generator`` (default:
+            torch's global generator).
+        options: :class:`GreedyOptions` (None: the defaults).
+        **settings: ``num_samples`` (M; paper: 10,000, its code 40,000), ``dtype`` (float64 as
+            in the paper, or float32), ``max_memory_bytes``, ``lazy``: each overrides that field
+            of ``options`` (:class:`GreedySettings`).
 
     Returns:
         :class:`AcquisitionResult`: indices in pick order; ``scores[i]`` the estimated I(y_A; ω)
@@ -75,7 +77,7 @@ def batchbald(
     """
     log_probs = check_log_probs(log_probs_N_K_C, check_normalisation=False)
     batch_size = check_batch_size(batch_size, log_probs.shape[0])
-    options = GreedyOptions.checked(num_samples, generator, dtype, max_memory_bytes, lazy)
+    options = GreedyOptions.of_call("batchbald", options, generator, settings)
     objective = SingleTermObjective(
         log_probs, _first_gains(log_probs, options), options, batch_size
     )

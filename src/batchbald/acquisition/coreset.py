@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from batchbald.acquisition._chunks import row_slices
-from batchbald.acquisition._features import check_features
+from batchbald.acquisition._features import FeatureInputs, check_features, feature_acquirer
 from batchbald.acquisition._validation import (
     check_batch_size,
     check_generator,
@@ -115,15 +115,12 @@ def _greedy(
     )
 
 
-def coreset(
-    log_probs_N_K_C: Any,
-    batch_size: int,
-    *,
-    generator: torch.Generator | None = None,
-    embeddings_N_D: Any = None,
-    labelled_embeddings_L_D: Any = None,
-) -> AcquisitionResult:
+@feature_acquirer
+def coreset(inputs: FeatureInputs, batch_size: int) -> AcquisitionResult:  # noqa: D417
     """Registry form of :func:`k_center_greedy`: predictions are not used, only N.
+
+    Its signature is every feature acquirer's (made by
+    :func:`~batchbald.acquisition._features.feature_acquirer`).
 
     Args:
         log_probs_N_K_C: the pool size N (an int; the loop passes it, since coreset has
@@ -137,11 +134,13 @@ def coreset(
     Raises:
         InvalidInputError: bad log-probabilities, features (N must match), or batch size.
     """
+    log_probs_N_K_C = inputs.log_probs_N_K_C
     if isinstance(log_probs_N_K_C, int) and not isinstance(log_probs_N_K_C, bool):
         num_points = log_probs_N_K_C
     else:
         num_points = len(check_log_probs(log_probs_N_K_C, warn_single_sample=False))
-    features = check_features(embeddings_N_D, "embeddings_N_D", num_points=num_points)
+    features = check_features(inputs.embeddings_N_D, "embeddings_N_D", num_points=num_points)
+    labelled = inputs.labelled_embeddings_L_D
     return k_center_greedy(
-        features, batch_size, labelled_features_L_D=labelled_embeddings_L_D, generator=generator
+        features, batch_size, labelled_features_L_D=labelled, generator=inputs.generator
     )

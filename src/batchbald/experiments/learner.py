@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import torch
-
-from batchbald.data import ImageData
-from batchbald.loop import Fitted, LoopGenerators
-from batchbald.models import (
-    BayesianModule,
-    build_model,
-    predict_embeddings,
-    predict_log_probs,
-)
-from batchbald.training import TrainingConfig, evaluate, self_distill, train_model
+from batchbald.loop import LoopGenerators
+from batchbald.models import BayesianModule, build_model
+from batchbald.training import TrainingConfig
+from batchbald.training.learner import TrainedLearner
 
 __all__ = ["BayesianLearner", "build_learner"]
 
 
-class BayesianLearner:
+class BayesianLearner(TrainedLearner):
     """Fresh model per step (``build_model``), trained with ``train_model``.
 
     Args:
@@ -32,74 +24,17 @@ class BayesianLearner:
             None uses the model's ``scoring_rows_per_chunk`` (about 1,024 (input, sample) rows).
     """
 
-    def __init__(
-        self,
-        model: str,
-        num_classes: int,
-        training: TrainingConfig,
-        *,
-        test_k: int = 10,
-        inference_batch_size: int | None = None,
-    ) -> None:
-        self.model_name, self.num_classes = model, num_classes
-        self.training, self.test_k = training, test_k
-        self.inference_batch_size = inference_batch_size
+    def _bind(
+        self, model: Any, training: TrainingConfig, test_k: int
+    ) -> tuple[TrainingConfig, int]:
+        self.model_name = model
+        return training, test_k
 
-    def new_model(self, generators: LoopGenerators) -> BayesianModule:
-        """A freshly initialised model (weights from ``generators.init``)."""
+    def new_model(
+        self, generators: LoopGenerators, input_shape: tuple[int, ...] = ()
+    ) -> BayesianModule:
+        """A freshly initialised model (weights from ``generators.init``; its input is fixed)."""
         return build_model(self.model_name, self.num_classes, generator=generators.init)
-
-    def fit(self, train: ImageData, validation: ImageData, generators: LoopGenerators) -> Fitted:
-        """A fresh model trained with ``train_model`` (untrained on an empty ``train``)."""
-        model = self.new_model(generators)
-        if len(train) == 0:  # cold start: score the pool with the untrained network
-            return Fitted(model.eval(), epochs_trained=0, best_epoch=0)
-        result = train_model(model, train, validation, self.training, generator=generators.training)
-        best = result.history[result.best_epoch - 1] if result.best_epoch else None
-        return Fitted(
-            result.model,
-            epochs_trained=result.epochs_trained,
-            best_epoch=result.best_epoch,
-            validation_accuracy=best.val_accuracy if best else math.nan,
-        )
-
-    def _chunk(self) -> int | None:
-        return self.inference_batch_size or None  # None: the model's default chunk
-
-    def evaluate(
-        self, model: Any, data: ImageData, generators: LoopGenerators
-    ) -> tuple[float, float]:
-        """Accuracy and NLL with ``test_k`` MC samples (masks from ``generators.dropout``)."""
-        scores = evaluate(
-            model,
-            data,
-            self.test_k,
-            batch_size=self._chunk(),
-            generator=generators.dropout,
-        )
-        return scores.accuracy, scores.nll
-
-    def predict(
-        self, model: Any, inputs: torch.Tensor, k: int, generators: LoopGenerators
-    ) -> torch.Tensor:
-        """``[N, K, C]`` log-probabilities with K consistent masks from ``generators.dropout``."""
-        return predict_log_probs(
-            model, inputs, k, batch_size=self._chunk(), generator=generators.dropout
-        )
-
-    def embed(self, model: Any, inputs: torch.Tensor, generators: LoopGenerators) -> torch.Tensor:
-        """Penultimate features ``[N, D]`` (``model.embed``), for BADGE and coreset (issue 24)."""
-        return predict_embeddings(model, inputs, batch_size=self._chunk())
-
-    def distill(
-        self, teacher: Any, inputs: torch.Tensor, epochs: int, generators: LoopGenerators
-    ) -> Any:
-        """A fresh model self-distilled from ``teacher`` (``self_distill``, ``test_k`` samples)."""
-        student = self.new_model(generators)
-        return self_distill(
-            teacher, student, inputs, self.training, epochs,
-            k=self.test_k, generator=generators.training,
-        )  # fmt: skip
 
 
 def build_learner(config: Any, num_classes: int) -> Any:

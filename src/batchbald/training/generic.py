@@ -14,34 +14,24 @@ whole trial.
 from __future__ import annotations
 
 import dataclasses
-import math
-from typing import Any
-
-import torch
 
 from batchbald.data import ImageData
-from batchbald.errors import ModelError
-from batchbald.loop import Fitted, LoopGenerators
+from batchbald.loop import LoopGenerators
 from batchbald.models import (
     BayesianModule,
-    DeepEnsemble,
     FeatureCache,
     LaplaceHead,
     LastLayerModel,
     ModelSpec,
     build_from_spec,
-    predict_embeddings,
-    predict_log_probs,
 )
 from batchbald.training.config import TrainingConfig
-from batchbald.training.distill import self_distill
-from batchbald.training.evaluate import evaluate
-from batchbald.training.train import train_model
+from batchbald.training.learner import TrainedLearner
 
 __all__ = ["GenericLearner"]
 
 
-class GenericLearner:
+class GenericLearner(TrainedLearner):
     """Fresh model per step from ``spec``, trained with ``train_model``.
 
     Args:
@@ -53,26 +43,18 @@ class GenericLearner:
         inference_batch_size: inputs per scoring chunk (memory only); None: the default.
     """
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        num_classes: int,
-        training: TrainingConfig,
-        *,
-        test_k: int = 10,
-        inference_batch_size: int | None = None,
-    ) -> None:
-        self.spec, self.num_classes, self.test_k = spec, num_classes, test_k
+    def _bind(
+        self, spec: ModelSpec, training: TrainingConfig, test_k: int
+    ) -> tuple[TrainingConfig, int]:
+        self.spec, self.cache = spec, FeatureCache()
         if spec.kind == "ensemble":
             samples = max(training.validation_samples, spec.members)
             training = dataclasses.replace(training, validation_samples=samples)
-            self.test_k = min(test_k, spec.members)
+            test_k = min(test_k, spec.members)
         if spec.kind not in ("mnist_cnn", "emnist_cnn"):
             # The channels-last layout was measured to help the paper's CNNs only; off elsewhere.
             training = dataclasses.replace(training, channels_last=False)
-        self.training = training
-        self.inference_batch_size = inference_batch_size
-        self.cache = FeatureCache()
+        return training, test_k
 
     def new_model(self, generators: LoopGenerators, input_shape: tuple[int, ...]) -> BayesianModule:
         """A fresh model (weights from ``generators.init`` and the spec's file)."""
@@ -80,52 +62,7 @@ class GenericLearner:
             self.spec, self.num_classes, input_shape, generator=generators.init, cache=self.cache
         )
 
-    def fit(self, train: ImageData, validation: ImageData, generators: LoopGenerators) -> Fitted:
-        """Train a fresh model on ``train``; early stopping on ``validation``."""
-        model = self.new_model(generators, tuple(train.inputs.shape[1:]))
-        if len(train) == 0:  # cold start: score the pool with the untrained network
-            return Fitted(model.eval(), epochs_trained=0, best_epoch=0)
-        result = train_model(model, train, validation, self.training, generator=generators.training)
+    def _after_training(self, model: BayesianModule, train: ImageData) -> None:
+        """Fit a Laplace head's posterior on the labelled features."""
         if isinstance(model, LastLayerModel) and isinstance(model.head, LaplaceHead):
             model.head.fit_posterior(model.embed(train.inputs.to(self.training.device)))
-        best = result.history[result.best_epoch - 1] if result.best_epoch else None
-        return Fitted(
-            result.model,
-            epochs_trained=result.epochs_trained,
-            best_epoch=result.best_epoch,
-            validation_accuracy=best.val_accuracy if best else math.nan,
-        )
-
-    def evaluate(
-        self, model: Any, data: ImageData, generators: LoopGenerators
-    ) -> tuple[float, float]:
-        """(accuracy, NLL) with ``test_k`` posterior samples averaged."""
-        scores = evaluate(
-            model, data, self.test_k, batch_size=self.inference_batch_size,
-            generator=generators.dropout,
-        )  # fmt: skip
-        return scores.accuracy, scores.nll
-
-    def predict(
-        self, model: Any, inputs: torch.Tensor, k: int, generators: LoopGenerators
-    ) -> torch.Tensor:
-        """``log_probs_N_K_C`` with K posterior samples shared by every input."""
-        return predict_log_probs(
-            model, inputs, k, batch_size=self.inference_batch_size, generator=generators.dropout
-        )
-
-    def embed(self, model: Any, inputs: torch.Tensor, generators: LoopGenerators) -> torch.Tensor:
-        """Penultimate features ``[N, D]`` (``model.embed``), for BADGE and coreset (issue 24)."""
-        return predict_embeddings(model, inputs, batch_size=self.inference_batch_size)
-
-    def distill(
-        self, teacher: Any, inputs: torch.Tensor, epochs: int, generators: LoopGenerators
-    ) -> Any:
-        """A fresh model self-distilled from ``teacher`` (not for ensembles)."""
-        if isinstance(teacher, DeepEnsemble):
-            raise ModelError("self-distillation of an ensemble is not supported")
-        student = self.new_model(generators, tuple(inputs.shape[1:]))
-        return self_distill(
-            teacher, student, inputs, self.training, epochs,
-            k=self.test_k, generator=generators.training,
-        )  # fmt: skip

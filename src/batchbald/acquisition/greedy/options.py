@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypedDict
 
 import torch
 
 from batchbald.acquisition._validation import check_sampling_options
 from batchbald.acquisition.params import GREEDY_PARAMS, check_declared
+from batchbald.errors import InvalidInputError
 
-__all__ = ["DEFAULT_MAX_MEMORY_BYTES", "DEFAULT_NUM_SAMPLES", "GreedyOptions"]
+__all__ = ["DEFAULT_MAX_MEMORY_BYTES", "DEFAULT_NUM_SAMPLES", "GreedyOptions", "GreedySettings"]
 
 #: M: label configurations per sampled greedy step (the BatchBALD paper's text uses 10,000).
 DEFAULT_NUM_SAMPLES = 10_000
 #: The work buffers' byte budget.
 DEFAULT_MAX_MEMORY_BYTES = 2**30
+
+
+class GreedySettings(TypedDict, total=False):
+    """The keyword settings of a greedy batch rule: the fields of :class:`GreedyOptions` bar one.
+
+    ``batchbald(log_probs, b, num_samples=40_000, lazy=False)`` passes them one by one; each
+    overrides the same field of the call's ``options``. Declared for the registry and the CLI's
+    ``--param`` as :data:`~batchbald.acquisition.params.GREEDY_PARAMS`.
+    """
+
+    num_samples: int
+    dtype: torch.dtype | str
+    max_memory_bytes: int
+    lazy: bool
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,37 @@ class GreedyOptions:
             values["num_samples"], generator, values["dtype"], values["max_memory_bytes"]
         )
         return cls(*checked, values["lazy"])
+
+    @classmethod
+    def of_call(
+        cls, rule: str, options: Any, generator: Any, settings: dict[str, Any]
+    ) -> GreedyOptions:
+        """The checked options of one call of the greedy rule named ``rule``.
+
+        ``options`` (None: the defaults), with ``generator`` (unless None) and the keyword
+        ``settings`` (:class:`GreedySettings`) overriding its fields.
+
+        Raises:
+            TypeError: a setting that is not a :class:`GreedySettings` key (as Python's own
+                message for an unexpected keyword argument).
+            InvalidInputError: ``options`` is not a :class:`GreedyOptions` or None.
+            ParameterError: a bad setting (the message names it).
+        """
+        unknown = sorted(set(settings) - set(GreedySettings.__annotations__))
+        if unknown:
+            raise TypeError(f"{rule}() got an unexpected keyword argument {unknown[0]!r}")
+        if options is None:
+            options = cls()
+        elif not isinstance(options, cls):
+            raise InvalidInputError(
+                f"options must be a GreedyOptions or None; got {type(options).__name__} "
+                f"{options!r}. Pass settings such as num_samples as keyword arguments."
+            )
+        values = {field.name: getattr(options, field.name) for field in fields(cls)}
+        values.update(settings)
+        if generator is not None:
+            values["generator"] = generator
+        return cls.checked(**values)
 
     def sampled(self, num_classes: int, step: int) -> bool:
         """Whether greedy step ``step`` (0-based) estimates its joint entropies by sampling."""
