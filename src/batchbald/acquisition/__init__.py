@@ -4,7 +4,8 @@ Per-point scores return float64 ``[N]``; batch rules return an :class:`Acquisiti
 :func:`get_acquirer` looks rules up by name for the loop and the CLI; :func:`check_params`
 checks hyperparameters against the rules' declared types and ranges. The greedy rules exported
 here (:func:`batchbald`, :func:`batch_eig`, :func:`batch_evaluation_bald`) check their
-hyperparameters against the same declarations.
+hyperparameters against the same declarations; they take them as keyword arguments or as one
+:class:`GreedyOptions`.
 """
 
 from batchbald.acquisition.badge import badge, gradient_embeddings
@@ -12,6 +13,7 @@ from batchbald.acquisition.batch_epig import batch_epig
 from batchbald.acquisition.coreset import coreset, k_center_greedy
 from batchbald.acquisition.epig import epig
 from batchbald.acquisition.evaluation import eig, evaluation_bald
+from batchbald.acquisition.greedy.options import GreedyOptions
 from batchbald.acquisition.params import Param, ParameterError
 from batchbald.acquisition.registrations import (
     batch_eig,
@@ -41,6 +43,7 @@ from batchbald.acquisition.stochastic import stochastic_batch, thompson_bald, un
 __all__ = [
     "Acquirer",
     "AcquisitionResult",
+    "GreedyOptions",
     "Param",
     "ParameterError",
     "available_acquirers",

@@ -22,7 +22,7 @@ import torch
 
 from batchbald.acquisition._validation import check_batch_size, check_log_probs, check_pair
 from batchbald.acquisition.greedy.engine import run_greedy
-from batchbald.acquisition.greedy.options import GreedyOptions, GreedySettings
+from batchbald.acquisition.greedy.options import DEFAULT_OPTIONS, GreedyOptions, GreedySettings
 from batchbald.acquisition.greedy.paired import PairedObjective
 from batchbald.acquisition.greedy.terms import warn_few_samples
 from batchbald.acquisition.result import AcquisitionResult
@@ -65,9 +65,10 @@ _BATCH_DOC = """Greedy {title} (the PowerEvaluationBALD report).
             float64, any device.
         eval_log_probs_N_K_C: the evaluation model's log-probabilities, same shape.
         batch_size: b, 1 ≤ b ≤ N.
+        options: :class:`~batchbald.acquisition.greedy.options.GreedyOptions` (default: the
+            defaults of its fields).
         generator: randomness for the sampled phase (CPU generator); None uses
             ``options.generator`` (default: torch's global generator).
-        options: :class:`~batchbald.acquisition.greedy.options.GreedyOptions` (None: defaults).
         **settings: ``num_samples`` (M, the exact/sampled threshold and the number of sampled
             configurations), ``dtype`` (float32 or float64), ``max_memory_bytes`` (default
             1 GiB; results do not depend on it), ``lazy`` (skip candidates whose upper bound
@@ -96,7 +97,7 @@ def _paired_rule(
         eval_log_probs_N_K_C: Any,
         batch_size: int,
         *,
-        options: GreedyOptions | None = None,
+        options: GreedyOptions = DEFAULT_OPTIONS,
         generator: torch.Generator | None = None,
         **settings: Unpack[GreedySettings],
     ) -> AcquisitionResult:

@@ -27,6 +27,7 @@ from batchbald.acquisition._validation import check_batch_size, check_log_probs
 from batchbald.acquisition.greedy.engine import run_greedy
 from batchbald.acquisition.greedy.options import (
     DEFAULT_MAX_MEMORY_BYTES,
+    DEFAULT_OPTIONS,
     GreedyOptions,
     GreedySettings,
 )
@@ -49,7 +50,7 @@ def batchbald(
     log_probs_N_K_C: Any,
     batch_size: int,
     *,
-    options: GreedyOptions | None = None,
+    options: GreedyOptions = DEFAULT_OPTIONS,
     generator: torch.Generator | None = None,
     **settings: Unpack[GreedySettings],
 ) -> AcquisitionResult:
@@ -58,9 +59,9 @@ def batchbald(
     Args:
         log_probs_N_K_C: log p(y | x_n, ω_k) of the pool, ``[N, K, C]``, float32/64, any device.
         batch_size: b, 1 ≤ b ≤ N.
+        options: :class:`GreedyOptions` (default: every field's default).
         generator: randomness for the sampled phase; None uses ``options.generator`` (default:
             torch's global generator).
-        options: :class:`GreedyOptions` (None: the defaults).
         **settings: ``num_samples`` (M; paper: 10,000, its code 40,000), ``dtype`` (float64 as
             in the paper, or float32), ``max_memory_bytes``, ``lazy``: each overrides that field
             of ``options`` (:class:`GreedySettings`).

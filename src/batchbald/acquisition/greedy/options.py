@@ -11,7 +11,13 @@ from batchbald.acquisition._validation import check_sampling_options
 from batchbald.acquisition.params import GREEDY_PARAMS, check_declared
 from batchbald.errors import InvalidInputError
 
-__all__ = ["DEFAULT_MAX_MEMORY_BYTES", "DEFAULT_NUM_SAMPLES", "GreedyOptions", "GreedySettings"]
+__all__ = [
+    "DEFAULT_MAX_MEMORY_BYTES",
+    "DEFAULT_NUM_SAMPLES",
+    "DEFAULT_OPTIONS",
+    "GreedyOptions",
+    "GreedySettings",
+]
 
 #: M: label configurations per sampled greedy step (the BatchBALD paper's text uses 10,000).
 DEFAULT_NUM_SAMPLES = 10_000
@@ -77,23 +83,23 @@ class GreedyOptions:
     ) -> GreedyOptions:
         """The checked options of one call of the greedy rule named ``rule``.
 
-        ``options`` (None: the defaults), with ``generator`` (unless None) and the keyword
-        ``settings`` (:class:`GreedySettings`) overriding its fields.
+        ``options`` (None: :data:`DEFAULT_OPTIONS`), with ``generator`` (unless None) and the
+        keyword ``settings`` (:class:`GreedySettings`) overriding its fields.
 
         Raises:
             TypeError: a setting that is not a :class:`GreedySettings` key (as Python's own
                 message for an unexpected keyword argument).
-            InvalidInputError: ``options`` is not a :class:`GreedyOptions` or None.
+            InvalidInputError: ``options`` is not a :class:`GreedyOptions` (or None).
             ParameterError: a bad setting (the message names it).
         """
         unknown = sorted(set(settings) - set(GreedySettings.__annotations__))
         if unknown:
             raise TypeError(f"{rule}() got an unexpected keyword argument {unknown[0]!r}")
         if options is None:
-            options = cls()
+            options = DEFAULT_OPTIONS
         elif not isinstance(options, cls):
             raise InvalidInputError(
-                f"options must be a GreedyOptions or None; got {type(options).__name__} "
+                f"options must be a GreedyOptions; got {type(options).__name__} "
                 f"{options!r}. Pass settings such as num_samples as keyword arguments."
             )
         values = {field.name: getattr(options, field.name) for field in fields(cls)}
@@ -105,3 +111,7 @@ class GreedyOptions:
     def sampled(self, num_classes: int, step: int) -> bool:
         """Whether greedy step ``step`` (0-based) estimates its joint entropies by sampling."""
         return num_classes ** (step + 1) > self.num_samples
+
+
+#: Every field's default: what a greedy rule uses when no ``options`` are given.
+DEFAULT_OPTIONS = GreedyOptions()
