@@ -43,9 +43,7 @@ def acquire(name: str, log_probs, batch_size: int = B):
         extra["labelled_embeddings_L_D"] = torch.zeros(0, 4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BatchBALDWarning)
-        return acquirer(
-            log_probs, batch_size, generator=torch.Generator().manual_seed(0), **extra
-        )
+        return acquirer(log_probs, batch_size, generator=torch.Generator().manual_seed(0), **extra)
 
 
 BAD_TENSORS = [
@@ -53,7 +51,7 @@ BAD_TENSORS = [
         lambda: pool().bfloat16(),
         r"^log_probs_N_K_C must be float32 or float64; got dtype torch.bfloat16 .*\.float\(\)",
     ),
-    (lambda: pool().half(), r"^log_probs_N_K_C must be float32 or float64; got dtype torch.float16"),
+    (lambda: pool().half(), r"^log_probs_N_K_C must be float32 or float64; got dtype .*float16"),
     (
         lambda: pool().to("meta"),
         r"^log_probs_N_K_C must hold data; got a tensor on the meta device \(shape \(12, 6, 3\)",
@@ -119,7 +117,7 @@ def test_scores_of_a_tensor_that_requires_grad_carry_no_gradient():
 def test_selection_helpers_share_the_checks():
     scores = torch.tensor([0.1, 0.5, 0.2], requires_grad=True)
     assert top_k(scores, 1).indices.tolist() == [1]
-    with pytest.raises(InvalidInputError, match=r"^scores_N must hold data; got a tensor on the meta"):
+    with pytest.raises(InvalidInputError, match=r"^scores_N must hold data; .*the meta device"):
         top_k(torch.zeros(3, device="meta"), 1)
     with pytest.raises(InvalidInputError, match=r"^scores_N must be a numeric array .*\(strings\)"):
         stochastic_batch(np.array(["a", "b"]), 1)
@@ -146,16 +144,15 @@ def _run_acquire(tmp_path, capsys, tensor, suffix=".pt"):
 @pytest.mark.parametrize(
     ("tensor", "suffix", "message"),
     [
-        (pool().bfloat16(), ".pt", "log_probs_N_K_C must be float32 or float64; got dtype "
-         "torch.bfloat16"),  # fmt: skip
-        (pool().numpy().astype(np.float16), ".npy", "log_probs_N_K_C must be float32 or float64; "
-         "got dtype torch.float16"),  # fmt: skip
+        (pool().bfloat16(), ".pt", "got dtype torch.bfloat16"),
+        (pool().numpy().astype(np.float16), ".npy", "got dtype torch.float16"),
     ],
 )
 def test_cli_names_the_dtype_in_one_line(tmp_path, capsys, tensor, suffix, message):
     status, captured = _run_acquire(tmp_path, capsys, tensor, suffix)
     assert status == 2 and captured.out == ""
-    assert captured.err.startswith("batchbald acquire: error: ") and message in captured.err
+    assert captured.err.startswith("batchbald acquire: error: log_probs_N_K_C must be float32")
+    assert message in captured.err
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
 
 
