@@ -239,15 +239,7 @@ def check_labels(
     bounds = f"in [{low}, {num_classes})" if num_classes is not None else f"≥ {low}"
     expected = f"whole-number class labels {bounds}"
     if values.dtype.kind == "f":
-        for bad, found in ((np.isnan(values), "NaN"), (np.isinf(values), "infinite")):
-            if bad.any():
-                raise error(f"{where}: expected {expected}; found {int(bad.sum())} {found}")
-        fractional = values != np.round(values)
-        if fractional.any():
-            raise error(
-                f"{where}: expected {expected}; found {int(fractional.sum())} non-integer labels, "
-                f"e.g. {values[fractional][0].item()!r}"
-            )
+        _check_whole(values, f"{where}: expected {expected}", error)
     out = (values < low) | (values >= num_classes if num_classes is not None else False)
     if out.any():
         raise error(
@@ -255,3 +247,16 @@ def check_labels(
             f"{values[out][0].item()!r}"
         )
     return values.astype(np.int64)
+
+
+def _check_whole(values: np.ndarray, expected: str, error: type) -> None:
+    """Floats must be finite whole numbers (``expected`` starts the message)."""
+    for bad, found in ((np.isnan(values), "NaN"), (np.isinf(values), "infinite")):
+        if bad.any():
+            raise error(f"{expected}; found {int(bad.sum())} {found}")
+    fractional = values != np.round(values)
+    if fractional.any():
+        raise error(
+            f"{expected}; found {int(fractional.sum())} non-integer labels, "
+            f"e.g. {values[fractional][0].item()!r}"
+        )
