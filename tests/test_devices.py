@@ -81,3 +81,18 @@ def test_cli_run_one_line(tmp_path, capsys):
     assert err.startswith(f"batchbald run: error: {path}: training: TrainingConfig.device must ")
     assert "got 'cuda:99'" in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_campaign_init_names_the_device(tmp_path, capsys):
+    """Campaigns read [training] through the same TrainingConfig: one line, exit 2."""
+    import numpy as np
+
+    from batchbald.cli import main
+
+    arrays = tmp_path / "pool.npz"
+    np.savez(arrays, images=np.zeros((4, 28, 28), np.uint8))
+    argv = ["campaign", "init", str(tmp_path / "proj"), "--arrays", str(arrays)]
+    assert main([*argv, "--classes", "a,b", "--training", "device=cuda:99"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("batchbald campaign: error: TrainingConfig.device must be a device ")
+    assert err.count("\n") == 1
