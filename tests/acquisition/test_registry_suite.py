@@ -40,7 +40,9 @@ def pool(seed: int, dtype=torch.float32) -> torch.Tensor:
 def call(name: str, log_probs: torch.Tensor, seed: int = 0, batch_size: int = B, **kwargs):
     acquirer = get_acquirer(name)
     eval_log_probs = (
-        pool(99, log_probs.dtype)[: len(log_probs)] if acquirer.needs_eval_model else None
+        pool(99, log_probs.dtype)[: len(log_probs), : log_probs.shape[1]]
+        if acquirer.needs_eval_model
+        else None
     )
     if acquirer.needs_embeddings:
         kwargs.setdefault("embeddings_N_D", features(len(log_probs)))
@@ -249,3 +251,13 @@ def test_embedding_acquirers_reject_bad_embeddings():
                 call(name, pool(0), embeddings_N_D=torch.randn(N))
             with pytest.raises(InvalidInputError, match=r"embeddings_N_D must be finite"):
                 call(name, pool(0), embeddings_N_D=torch.full((N, D), float("nan")))
+
+
+def test_batch_at_most_k_is_declared_exactly_where_needed(name):
+    """A rule that rejects b > K declares ``batch_at_most_k`` (configs check it when read)."""
+    log_probs = pool(6)[:, :2]  # K = 2 < b = 5
+    if get_acquirer(name).batch_at_most_k:
+        with pytest.raises(InvalidInputError, match=r"K ≥ b"):
+            call(name, log_probs)
+    else:
+        assert len(call(name, log_probs).indices) == B

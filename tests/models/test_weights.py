@@ -58,6 +58,9 @@ def test_named_errors(tmp_path):
         load_weights(nn.Linear(2, 2), small)
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x05")
+    with pytest.raises(WeightsError, match=r"expected a safetensors file; found unrecognised"):
+        read_weights(bad)
+    bad.write_bytes(b"\x10" + b"\x00" * 7 + b"{not json}")
     with pytest.raises(WeightsError, match="not a valid safetensors file"):
         read_weights(bad)
     pickled = tmp_path / "list.pt"

@@ -41,7 +41,7 @@ def test_report_regime_is_expressible():
         ("early_stopping", "loss", "TrainingConfig.early_stopping must be one of accuracy, nll"),
         ("weight_decay", -1e-4, "TrainingConfig.weight_decay must be a finite number ≥ 0"),
         ("validation_samples", -1, r"TrainingConfig.validation_samples must be an int ≥ 0 \(0 ="),
-        ("device", "gpu0", "TrainingConfig.device must be a torch device string"),
+        ("device", "gpu0", r"TrainingConfig.device must be a device .*: not a torch device string"),
         ("channels_last", "yes", "TrainingConfig.channels_last must be true or false; got 'yes'"),
     ],
 )

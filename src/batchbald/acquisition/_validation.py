@@ -20,18 +20,46 @@ from batchbald.errors import InvalidInputError, SingleSampleWarning
 NORMALISATION_TOLERANCE = 1e-3
 
 
+# Words for the numpy dtype kinds a tensor cannot hold (numbers are kinds "biuf").
+_KIND_WORDS = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}
+
+
 def as_tensor(value: Any, name: str) -> torch.Tensor:
-    """Convert a numpy array (or anything numpy accepts) to a tensor; tensors pass through."""
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
-    try:
-        return torch.as_tensor(np.asarray(value))
-    except (TypeError, ValueError) as error:
+    """The tensor every acquisition input is read as (one place for every public function).
+
+    numpy arrays (and anything numpy accepts) become tensors; tensors pass through. Rejected
+    with a named :class:`~batchbald.errors.InvalidInputError`: arrays of strings or objects,
+    and tensors on the ``meta`` device (no data). A tensor with ``requires_grad=True`` (scored
+    outside ``torch.no_grad()``) is *detached*: acquisition is not differentiable, so no
+    autograd graph is built and the results carry no gradient.
+    """
+    tensor = value if isinstance(value, torch.Tensor) else torch.from_numpy(_numeric(value, name))
+    if tensor.is_meta:
         raise InvalidInputError(
-            f"{name} must be a torch.Tensor or numpy array; got {type(value).__name__}"
-        ) from error
+            f"{name} must hold data; got a tensor on the meta device (shape "
+            f"{tuple(tensor.shape)}, no values). Compute it on a real device (cpu, cuda)."
+        )
+    return tensor.detach()
+
+
+def _numeric(value: Any, name: str) -> np.ndarray:
+    """``value`` as a native-byte-order numeric numpy array (no copy where possible)."""
+    array = value
+    if not isinstance(value, np.ndarray):
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.dtype.kind not in "biuf":
+            raise InvalidInputError(
+                f"{name} must be a torch.Tensor or numpy array; got {type(value).__name__}"
+            )
+    if array.dtype.kind not in "biuf":
+        raise InvalidInputError(
+            f"{name} must be a numeric array (float32 or float64); got a numpy array of dtype "
+            f"{array.dtype} ({_KIND_WORDS.get(array.dtype.kind, 'not numbers')})"
+        )
+    return array.astype(array.dtype.newbyteorder("="), copy=False)
 
 
 def check_log_probs(
@@ -76,11 +104,7 @@ def _check_layout(tensor: torch.Tensor, name: str) -> None:
             f"{name} must be 3-D [N, K, C] (pool points, posterior samples, classes); "
             f"got shape {tuple(tensor.shape)}.{hint}"
         )
-    if not tensor.is_floating_point():
-        raise InvalidInputError(
-            f"{name} must be a floating tensor (float32 or float64) of log-probabilities; "
-            f"got dtype {tensor.dtype}. Class labels? Pass log_softmax outputs instead."
-        )
+    check_float_dtype(tensor, name)
     num_points, num_posterior_samples, num_classes = tensor.shape
     if num_points == 0:
         raise InvalidInputError(f"{name} must hold at least one pool point; got N = 0 (empty pool)")
@@ -91,6 +115,26 @@ def _check_layout(tensor: torch.Tensor, name: str) -> None:
             f"{name} must have at least 2 classes (C ≥ 2); got C = {num_classes}. "
             "With one class every score is 0."
         )
+
+
+def check_float_dtype(tensor: torch.Tensor, name: str) -> None:
+    """Log-probabilities must be float32 or float64 (the one dtype check of every acquirer).
+
+    Integers are class labels; half precision (float16, bfloat16) rounds log-probabilities by
+    up to ~4e-3, more than :data:`NORMALISATION_TOLERANCE`.
+    """
+    if tensor.dtype in (torch.float32, torch.float64):
+        return
+    if not tensor.is_floating_point():
+        raise InvalidInputError(
+            f"{name} must be a floating tensor (float32 or float64) of log-probabilities; "
+            f"got dtype {tensor.dtype}. Class labels? Pass log_softmax outputs instead."
+        )
+    raise InvalidInputError(
+        f"{name} must be float32 or float64; got dtype {tensor.dtype} (half precision rounds "
+        "log-probabilities beyond the normalisation tolerance). Convert with .float() before "
+        "log_softmax, or .float() the result."
+    )
 
 
 def _check_finite(tensor: torch.Tensor, name: str) -> None:

@@ -185,6 +185,7 @@ register(
     "thompson_bald",
     thompson_bald,
     description="ThompsonBALD: pick i maximises BALD with a single posterior sample ω_i",
+    batch_at_most_k=True,
 )
 register(
     "uniform_top_bald",

@@ -63,6 +63,8 @@ class Acquirer:
         declared: the declarations of every hyperparameter ``fn`` takes.
         needs_embeddings: True when ``fn`` also takes ``embeddings_N_D`` and
             ``labelled_embeddings_L_D`` (penultimate features; the loop then computes them).
+        batch_at_most_k: True when the rule needs ``batch_size`` ≤ K posterior samples
+            (``thompson_bald``: one sample per pick); experiment configs check it when read.
     """
 
     name: str
@@ -73,6 +75,7 @@ class Acquirer:
     needs_predictions: bool = True
     declared: tuple[Param, ...] = ()
     needs_embeddings: bool = False
+    batch_at_most_k: bool = False
 
     def __post_init__(self) -> None:
         """Freeze ``params`` and ``declared``."""
@@ -151,6 +154,7 @@ def register(
     needs_eval_model: bool = False,
     needs_predictions: bool = True,
     needs_embeddings: bool = False,
+    batch_at_most_k: bool = False,
 ) -> Acquirer:
     """Add an acquirer to the registry (names are unique) and return it.
 
@@ -163,6 +167,7 @@ def register(
         needs_eval_model: ``fn`` takes the evaluation model's log-probabilities.
         needs_predictions: False when ``fn`` only reads the pool size.
         needs_embeddings: ``fn`` takes the pool's and the labelled points' features.
+        batch_at_most_k: ``fn`` needs ``batch_size`` ≤ K (checked at config load).
     """
     if name in _REGISTRY:
         raise ValueError(f"acquirer {name!r} is already registered")
@@ -176,6 +181,7 @@ def register(
         needs_predictions=needs_predictions,
         declared=declared,
         needs_embeddings=needs_embeddings,
+        batch_at_most_k=batch_at_most_k,
     )
     _REGISTRY[name] = acquirer
     return acquirer

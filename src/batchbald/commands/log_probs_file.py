@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from batchbald.errors import DataError, InvalidInputError
+from batchbald.errors import InvalidInputError
 
 __all__ = ["LOG_PROBS_LAYOUT", "load_log_probs"]
 
@@ -28,24 +28,24 @@ def load_log_probs(path: str | Path, name: str = "LOG_PROBS") -> Any:
         The stored tensor, on the CPU (its shape and values are checked by the acquirer).
 
     Raises:
-        DataError: the file is missing or unreadable.
+        DataError: the file is missing, a directory, of another format than its suffix says
+            (named: a torch file called ``.npy``, random bytes, ...), a pickle that torch
+            refuses (``weights_only``), or an array of strings or objects
+            (:mod:`batchbald.data.array_files`, the check every data file reader shares).
         InvalidInputError: another suffix, or a ``.pt`` that does not hold one tensor.
     """
-    import numpy as np
     import torch
+
+    from batchbald.data.array_files import load_npy, load_torch
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".npy", ".pt", ".pth"):
         raise InvalidInputError(f"{name} must be a .npy or .pt file; got {path.name!r}")
-    if not path.is_file():
-        raise DataError(f"{name} file {str(path)!r} does not exist")
-    try:
-        if suffix == ".npy":
-            return torch.from_numpy(np.load(path, allow_pickle=False))
-        value = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, ValueError, RuntimeError, EOFError) as error:
-        raise DataError(f"cannot read {name} file {str(path)!r}: {error}") from None
+    if suffix == ".npy":
+        array = load_npy(path, f"{name} file")
+        return torch.from_numpy(array.astype(array.dtype.newbyteorder("="), copy=False))
+    value = load_torch(path, f"{name} file")
     if not isinstance(value, torch.Tensor):
         raise InvalidInputError(
             f"{name} file {str(path)!r} must hold a single tensor (torch.save(log_probs, path)); "

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from batchbald.data.array_files import check_labels, load_npy
 from batchbald.data.dataset import ImageData
 from batchbald.data.loading import DatasetSplits
 from batchbald.errors import DataError, InvalidInputError
@@ -24,29 +25,24 @@ EMBEDDINGS_PREFIX = "embeddings:"
 _FILES = ("train_features", "train_labels", "test_features", "test_labels")
 
 
-def _load(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(f"embeddings file {str(path)!r} does not exist")
-    try:
-        # Copy-on-write memory map: pages are read on use, the file is never written.
-        return np.load(path, mmap_mode="c", allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise DataError(f"cannot read embeddings file {str(path)!r}: {error}") from None
-
-
 def _split(directory: Path, part: str, num_classes: int | None) -> ImageData:
-    features = _load(directory / f"{part}_features.npy")
-    labels = _load(directory / f"{part}_labels.npy")
+    # Copy-on-write memory maps: pages are read on use, the files are never written.
+    features = load_npy(directory / f"{part}_features.npy", "embeddings file", mmap=True)
+    labels_path = directory / f"{part}_labels.npy"
+    labels = load_npy(labels_path, "embeddings file", mmap=True)
     if features.dtype != np.float32 or features.ndim != 2:
         raise InvalidInputError(
             f"{part}_features.npy must be float32 [N, D]; got {features.dtype} {features.shape}"
         )
-    if labels.ndim != 1 or labels.shape[0] != features.shape[0] or labels.dtype.kind not in "iu":
+    if labels.ndim != 1 or labels.shape[0] != features.shape[0]:
         raise InvalidInputError(
             f"{part}_labels.npy must be integers [N] with N = {features.shape[0]}; got "
             f"{labels.dtype} {labels.shape}"
         )
-    labels_t = torch.from_numpy(np.asarray(labels, dtype=np.int64))
+    where = f"embeddings file {str(labels_path)!r}"
+    labels_t = torch.from_numpy(check_labels(labels, where, num_classes))
+    if part == "train" and not len(labels_t):
+        raise DataError(f"{where}: expected at least one training point; found none")
     classes = num_classes if num_classes is not None else int(labels_t.max()) + 1
     return ImageData(torch.from_numpy(features), labels_t, classes)
 
@@ -55,7 +51,8 @@ def load_embeddings(directory: str | os.PathLike[str]) -> DatasetSplits:
     """Train and test :class:`ImageData` over memory-mapped feature files (see module doc).
 
     Raises:
-        DataError: a file is missing or unreadable.
+        DataError: a file is missing, a directory, not a ``.npy`` file or unreadable; labels
+            are not whole numbers ≥ 0 (test labels: < the training set's C); no training point.
         InvalidInputError: features are not float32 ``[N, D]`` or labels not integers ``[N]``.
     """
     directory = Path(directory)

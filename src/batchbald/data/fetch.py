@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from batchbald.data.array_files import file_problem
 from batchbald.data.catalog import ArchiveSource, IdxDatasetSpec
 from batchbald.data.download import Opener, download_file, extract_member
 from batchbald.data.locations import DATA_DIR_ENV, candidate_paths, download_folder
@@ -39,7 +40,18 @@ def _missing(found: dict[str, Path | None]) -> list[str]:
 
 
 def _find(spec: IdxDatasetSpec, file_name: str, root: Path) -> Path | None:
-    return next((p for p in candidate_paths(spec, file_name, root) if p.is_file()), None)
+    """The first candidate that is a file; a directory in a file's place is an error."""
+    candidates = candidate_paths(spec, file_name, root)
+    found = next((path for path in candidates if path.is_file()), None)
+    if found is None:
+        for path in candidates:
+            problem = file_problem(path)
+            if problem != "does not exist":
+                raise DataError(
+                    f"dataset {spec.name!r}: {path} {problem}; expected the data file "
+                    f"{path.name} there. Move it away (or put the file there) and run again"
+                )
+    return found
 
 
 def _from_mirrors(

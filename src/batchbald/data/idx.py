@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from batchbald.data.array_files import describe_format, file_format, file_problem
 from batchbald.errors import DataError
 
 __all__ = ["atomic_write", "read_idx", "write_idx"]
@@ -68,7 +69,7 @@ def _header(path: Path, buffer: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
     if len(buffer) < 4 or buffer[0] != 0 or buffer[1] != 0:
         raise DataError(
             f"{path} is not an IDX file: expected the magic bytes 0x00 0x00 TYPE NDIM; "
-            f"found {buffer[:4].hex(' ') or 'an empty file'}"
+            f"found {buffer[:4].hex(' ') or 'an empty file'}{_kind(path)}"
         )
     type_code, ndim = buffer[2], buffer[3]
     if type_code not in _IDX_TYPES:
@@ -87,7 +88,16 @@ def _header(path: Path, buffer: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
     return _IDX_TYPES[type_code], dims, header_size
 
 
+def _kind(path: Path) -> str:
+    """`` (a PyTorch file (torch.save))`` when the bytes are a format we know, else ""."""
+    kind = file_format(path)
+    return f" ({describe_format(path)})" if kind not in ("unknown", "empty", "gzip") else ""
+
+
 def _read_bytes(path: Path) -> bytes:
+    problem = file_problem(path)
+    if problem is not None and problem != "does not exist":  # a directory, a device, ...
+        raise DataError(f"IDX file {path} {problem}")
     try:
         with path.open("rb") as handle:
             raw = handle.read()

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from batchbald.data.array_files import check_labels
 from batchbald.data.catalog import IdxDatasetSpec, get_dataset_spec
 from batchbald.data.dataset import ImageData
 from batchbald.data.download import Opener, file_checksum
@@ -87,11 +88,11 @@ def _load_split(
     mean, std = mean_std
     images = _decoded(paths[f"{split}_images"], spec, cache_dir, is_images=True)
     labels = _decoded(paths[f"{split}_labels"], spec, cache_dir, is_images=False)
-    _check_pair(images, labels, paths[f"{split}_images"], paths[f"{split}_labels"], spec)
+    labels = _check_pair(images, labels, paths[f"{split}_images"], paths[f"{split}_labels"], spec)
     inputs = normalise_images(
         images, spec.mean if mean is None else mean, spec.std if std is None else std
     )
-    labels_t = torch.from_numpy(labels.astype(np.int64))
+    labels_t = torch.from_numpy(labels)
     return ImageData(inputs, labels_t, spec.num_classes, class_names)
 
 
@@ -163,7 +164,8 @@ def _check_pair(
     images_path: Path,
     labels_path: Path,
     spec: IdxDatasetSpec,
-) -> None:
+) -> np.ndarray:
+    """Check what an IDX pair holds (shapes, pixel dtype and range, labels); the labels, int64."""
     if images.ndim != 3:
         raise DataError(f"{images_path}: expected images [N, H, W]; found shape {images.shape}")
     if labels.ndim != 1 or len(labels) != len(images):
@@ -171,10 +173,27 @@ def _check_pair(
             f"{labels_path}: expected {len(images)} labels (one per image in {images_path.name}) "
             f"in a 1-D array; found shape {labels.shape}"
         )
-    if len(labels) and int(labels.max()) >= spec.num_classes:
+    _check_pixels(images, images_path)
+    return check_labels(labels, f"{labels_path} (dataset {spec.name!r})", spec.num_classes)
+
+
+def _check_pixels(images: np.ndarray, path: Path) -> None:
+    """Pixels are whole numbers 0..255 (IDX type 0x08): they are divided by 255 when loaded.
+
+    A float IDX file (type 0x0D/0x0E) is refused rather than guessed at: values already in
+    [0, 1] would otherwise be divided by 255 again without a word.
+    """
+    expected = "whole-number pixels 0..255 (IDX type 0x08, unsigned byte, as in MNIST)"
+    if images.dtype.kind not in "iu":
+        low, high = (f"{images.min():.4g}", f"{images.max():.4g}") if images.size else ("", "")
         raise DataError(
-            f"{labels_path}: expected labels in [0, {spec.num_classes}) for dataset "
-            f"{spec.name!r}; found the label {int(labels.max())}"
+            f"{path}: expected {expected}; found {images.dtype} values in [{low}, {high}]. "
+            "Write the images as uint8 (e.g. (x * 255).round().astype(np.uint8))"
+        )
+    if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 255):
+        raise DataError(
+            f"{path}: expected {expected}; found {images.dtype} values in "
+            f"[{images.min()}, {images.max()}]"
         )
 
 

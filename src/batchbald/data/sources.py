@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from batchbald.data.array_files import check_labels, load_npz
 from batchbald.errors import DataError, InvalidInputError
 
 __all__ = [
@@ -225,14 +226,12 @@ class ArraySource:
     def from_file(cls, path: str | os.PathLike[str]) -> ArraySource:
         """Arrays ``images`` (required), ``labels`` and ``class_names`` of an ``.npz`` file."""
         resolved = Path(path).resolve()
+        arrays = load_npz(resolved, "npz source", ("images",))
+        names = tuple(map(str, arrays["class_names"])) if "class_names" in arrays else None
         try:
-            with np.load(resolved, allow_pickle=False) as arrays:
-                images = arrays["images"]
-                labels = arrays["labels"] if "labels" in arrays else None
-                names = tuple(map(str, arrays["class_names"])) if "class_names" in arrays else None
-        except (OSError, ValueError, KeyError) as error:
-            raise DataError(f"{path}: not an .npz file with an 'images' array ({error})") from None
-        return cls(images, labels, names, spec=f"npz:{resolved}")
+            return cls(arrays["images"], arrays.get("labels"), names, spec=f"npz:{resolved}")
+        except InvalidInputError as error:
+            raise DataError(f"npz source {str(path)!r}: {error}") from None
 
     def scan(self) -> list[PoolItem]:
         """One item per row, ``row-00000000`` onwards."""
@@ -264,7 +263,9 @@ def _array_labels(
     labels = np.asarray(labels)
     if labels.shape != (size,):
         raise InvalidInputError(f"labels must have shape [N] = [{size}]; got {labels.shape}")
-    if labels.dtype.kind in "iu":
+    if labels.dtype.kind in "biuf":  # class indices; -1 means unlabelled
+        known = len(class_names) if class_names else None
+        labels = check_labels(labels, "labels", known, unlabelled=True, error=InvalidInputError)
         names = class_names or tuple(str(i) for i in range(int(labels.max(initial=-1)) + 1))
         return [names[int(value)] if value >= 0 else None for value in labels]
     return [str(value) or None for value in labels]

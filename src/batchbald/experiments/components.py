@@ -24,8 +24,13 @@ from batchbald.data import (
     random_validation_indices,
 )
 from batchbald.data.embeddings import EMBEDDINGS_PREFIX, load_embeddings
-from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
+from batchbald.errors import BatchBALDError, ConfigError
 from batchbald.experiments._checks import FieldError, join_path
+from batchbald.experiments.preflight import (
+    check_initial_per_class,
+    check_subsample,
+    check_validation_size,
+)
 from batchbald.experiments.synthetic import SYNTHETIC_NAME, synthetic_dataset
 from batchbald.loop import derive_seed
 
@@ -114,15 +119,31 @@ def check_training_settings(settings: dict[str, Any], path: str) -> dict[str, An
 def _random_subset(
     size: int, count: int, keep: torch.Tensor, generator: torch.Generator
 ) -> torch.Tensor:
-    """``count`` sorted row indices out of ``size``, always including ``keep``."""
-    if count == 0 or count >= size:
+    """``count`` sorted row indices out of ``size`` (all when 0), always including ``keep``.
+
+    ``count`` was checked by :func:`~batchbald.experiments.preflight.check_subsample`.
+    """
+    if count == 0 or count == size:
         return torch.arange(size)
     chosen = torch.zeros(size, dtype=torch.bool)
     chosen[keep] = True
     others = torch.nonzero(~chosen).flatten()
-    extra = max(count - int(chosen.sum()), 0)
+    extra = count - int(chosen.sum())
     chosen[others[torch.randperm(len(others), generator=generator)[:extra]]] = True
     return torch.nonzero(chosen).flatten()
+
+
+def _load(config: Any, generator: torch.Generator, data_dir: Any, download: bool) -> DatasetSplits:
+    """The whole train and test data ``config`` names (a source, synthetic, features, IDX)."""
+    if config.source:
+        from batchbald.data.source_data import load_source_splits
+
+        return load_source_splits(config.source, config.test_source)
+    if config.dataset == SYNTHETIC_NAME:
+        return synthetic_dataset(generator=generator)
+    if config.dataset.startswith(EMBEDDINGS_PREFIX):
+        return load_embeddings(config.dataset[len(EMBEDDINGS_PREFIX) :])
+    return load_dataset(config.dataset, data_dir=data_dir, download=download)
 
 
 def prepare_data(
@@ -137,22 +158,20 @@ def prepare_data(
 
     Raises:
         DataError: the dataset's files are missing and cannot be downloaded.
+        ConfigError: ``train_subsample`` or ``test_subsample`` exceeds the data (named).
     """
     generator = torch.Generator().manual_seed(derive_seed(config.seed, "data"))
-    if config.source:
-        from batchbald.data.source_data import load_source_splits
-
-        splits = load_source_splits(config.source, config.test_source)
-    elif config.dataset == SYNTHETIC_NAME:
-        splits = synthetic_dataset(generator=generator)
-    elif config.dataset.startswith(EMBEDDINGS_PREFIX):
-        splits = load_embeddings(config.dataset[len(EMBEDDINGS_PREFIX) :])
-    else:
-        splits = load_dataset(config.dataset, data_dir=data_dir, download=download)
+    splits = _load(config, generator, data_dir, download)
     train, test = splits.train, splits.test
     keep = torch.zeros(0, dtype=torch.long)
     if config.initial == "paper_mnist" and len(train) > max(PAPER_MNIST_INITIAL_INDICES):
         keep = torch.tensor(PAPER_MNIST_INITIAL_INDICES)
+    what = f"points of {config.source or config.dataset!r}"
+    check_subsample(
+        config.train_subsample, len(train), "data.train_subsample", f"training {what}",
+        kept=len(keep),
+    )  # fmt: skip
+    check_subsample(config.test_subsample, len(test), "data.test_subsample", f"test {what}")
     train = train.subset(_random_subset(len(train), config.train_subsample, keep, generator))
     train = apply_flaws(
         train,
@@ -172,9 +191,9 @@ def _paper_initial_rows(train: ImageData) -> torch.Tensor:
     for index in PAPER_MNIST_INITIAL_INDICES:
         matches = torch.nonzero((train.source_index == index) & ~train.is_ood).flatten()
         if matches.numel() == 0:
-            raise InvalidInputError(
-                f"initial = 'paper_mnist' needs MNIST training point {index}, which this data "
-                "does not contain (not MNIST, or removed by a flaw); use initial = 'balanced'"
+            raise ConfigError(
+                f"data.initial = 'paper_mnist' needs MNIST training point {index}, which this "
+                "data does not contain (not MNIST, or removed by a flaw); use initial = 'balanced'"
             )
         rows.append(int(matches[0]))
     return torch.tensor(rows)
@@ -189,10 +208,17 @@ def make_trial_split(
         train: the prepared training data.
         config: a :class:`~batchbald.experiments.config.DataConfig`.
         generator: draws the balanced initial set (if any) and the validation set.
+
+    Raises:
+        ConfigError: ``initial``, ``initial_per_class`` or ``validation_size`` asks for points
+            the data does not have (named; :mod:`~batchbald.experiments.preflight`).
     """
     if config.initial == "paper_mnist":
         initial = _paper_initial_rows(train)
     elif config.initial == "balanced":
+        check_initial_per_class(
+            train.labels, train.num_classes, config.initial_per_class, train.class_names
+        )
         initial = balanced_initial_indices(
             train.labels,
             config.initial_per_class,
@@ -203,7 +229,7 @@ def make_trial_split(
         initial = torch.zeros(0, dtype=torch.long)
     remaining = train.labels >= 0
     remaining[initial] = False
-    validation = random_validation_indices(
-        torch.nonzero(remaining).flatten(), config.validation_size, generator=generator
-    )
+    candidates = torch.nonzero(remaining).flatten()
+    check_validation_size(config.validation_size, len(candidates), len(initial))
+    validation = random_validation_indices(candidates, config.validation_size, generator=generator)
     return ActiveLearningData(len(train), labelled_indices=initial, validation_indices=validation)

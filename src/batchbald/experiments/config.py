@@ -162,14 +162,7 @@ class ExperimentConfig:
         if not self.methods:
             raise FieldError("methods", "must list at least one method")
         object.__setattr__(self, "methods", tuple(self.methods))
-        if isinstance(self.model, ModelSpec) and self.model.kind == "ensemble":
-            k = max(method.k or self.scoring.k for method in self.methods)
-            if k > self.model.members:
-                raise FieldError(
-                    "scoring.k",
-                    f"must be ≤ model.members = {self.model.members} for an ensemble (its "
-                    f"members are the K posterior samples); got k = {k}",
-                )
+        _check_samples(self)
         object.__setattr__(self, "training", MappingProxyType(dict(self.training)))
 
     def method(self, name: str) -> MethodConfig:
@@ -183,6 +176,40 @@ class ExperimentConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form (JSON/TOML-ready); :func:`config_from_dict` inverts it."""
         return _plain(self)
+
+
+def _check_samples(config: ExperimentConfig) -> None:
+    """K and test K against what the model gives and what each method needs (b ≤ K).
+
+    An ensemble's members are its posterior samples, so ``k`` and ``test_k`` must not exceed
+    ``model.members``; an acquirer declared ``batch_at_most_k`` (``thompson_bald``: one
+    posterior sample per pick) needs ``batch_size`` ≤ the method's K. Checked when the config is
+    read, not after the first model has trained.
+    """
+    from batchbald.acquisition import get_acquirer
+    from batchbald.models import ModelSpec
+
+    if isinstance(config.model, ModelSpec) and config.model.kind == "ensemble":
+        members = config.model.members
+        for key, k in (
+            ("scoring.k", max(method.k or config.scoring.k for method in config.methods)),
+            ("scoring.test_k", config.scoring.test_k),
+        ):
+            if k > members:
+                raise FieldError(
+                    key,
+                    f"must be ≤ model.members = {members} for an ensemble (its members are "
+                    f"the K posterior samples); got {key.split('.')[1]} = {k}",
+                )
+    for position, method in enumerate(config.methods):
+        k = method.k or config.scoring.k
+        if get_acquirer(method.acquirer).batch_at_most_k and method.batch_size > k:
+            where = f"methods[{position}].k" if method.k else "scoring.k"
+            raise FieldError(
+                f"methods[{position}].batch_size",
+                f"must be ≤ K = {k} ({where}) for {method.acquirer}, which uses one posterior "
+                f"sample per pick; got {method.batch_size}. Raise {where} or lower batch_size",
+            )
 
 
 def _plain(value: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
 from batchbald.experiments.components import fetch_data
 from batchbald.experiments.config import ExperimentConfig
+from batchbald.experiments.preflight import preflight
 from batchbald.experiments.progress import ProgressDisplay
 from batchbald.experiments.trial import TrialSpec, run_trial
 
@@ -195,7 +196,10 @@ def _run_ray(specs, jobs, threads, display, failures) -> None:
 
 
 def _fetch_all(specs: Sequence[TrialSpec]) -> None:
-    """Check (and download) every dataset once, before any trial starts."""
+    """Check (and download) every dataset once, then check each config against its data.
+
+    Both before any trial starts: :func:`~batchbald.experiments.preflight.preflight`.
+    """
     done = set()
     for spec in specs:
         config = spec.experiment()
@@ -203,6 +207,7 @@ def _fetch_all(specs: Sequence[TrialSpec]) -> None:
         if key not in done:
             fetch_data(config.data, data_dir=spec.data_dir, download=spec.download)
             done.add(key)
+    preflight(specs)
 
 
 def _failure_summary(failures: list[tuple[str, BaseException]], total: int) -> str:
@@ -237,7 +242,7 @@ def run_trials(
         display: receives progress events (default: :class:`ProgressDisplay`).
 
     Raises:
-        DataError: a dataset is missing and cannot be downloaded (checked before any trial).
+        DataError, ConfigError: missing data, or a value it cannot satisfy (checked first).
         BatchBALDError: some trials failed (the message lists them).
     """
     if backend not in BACKENDS:

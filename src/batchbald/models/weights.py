@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from batchbald.data.array_files import check_format, load_torch
 from batchbald.errors import WeightsError
 
 __all__ = ["load_weights", "read_weights", "write_safetensors"]
@@ -72,16 +73,19 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """The tensors of a weights file, by name (see module doc).
 
     Raises:
-        WeightsError: the file is missing or unreadable, or holds no state dict.
+        WeightsError: the file is missing, a directory, of another format than its suffix says
+            (named), a pickle torch refuses (``weights_only``), unreadable, or holds no state
+            dict.
     """
     path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"weights file {str(path)!r} does not exist")
     if path.suffix == ".safetensors":
+        check_format(path, "weights file", ("safetensors",), error=WeightsError)
         return _read_safetensors(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a bad file
+        state = load_torch(path, "weights file", error=WeightsError)
+    except WeightsError:
+        raise
+    except Exception as error:  # torch raises many types for a damaged file
         raise WeightsError(f"cannot read weights file {str(path)!r}: {error}") from None
     if isinstance(state, Mapping) and isinstance(state.get("state_dict"), Mapping):
         state = state["state_dict"]

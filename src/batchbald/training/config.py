@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
-
+from batchbald.devices import available_devices, device_problem
 from batchbald.errors import ConfigError
 
 __all__ = ["EARLY_STOPPING_METRICS", "OPTIMIZERS", "TrainingConfig"]
@@ -42,7 +41,8 @@ class TrainingConfig:
         weight_decay: Adam's (coupled, L2) weight decay; 0 in BatchBALD, 5e-4 in the report.
         validation_samples: MC dropout samples for validation; 0 means dropout off (the
             deterministic network, as the BatchBALD paper validates); 4 in the report.
-        device: torch device string for training ("cpu", "cuda", "cuda:1", ...).
+        device: torch device string for training ("cpu", "cuda", "cuda:1", ...); it must
+            exist on this machine (:func:`batchbald.devices.available_devices`), checked here.
         channels_last: hold the convolution weights in the channels-last memory format during
             the optimisation steps (the same maths, rounded differently): MNIST CNN training
             1.14-1.16× faster on CPU, validation included (``benchmarks/training_regimes.py
@@ -97,13 +97,12 @@ class TrainingConfig:
                 f"TrainingConfig.channels_last must be true or false; got {self.channels_last!r}"
             )
         self._check_regime()
-        try:
-            torch.device(self.device)
-        except (RuntimeError, TypeError) as error:
+        problem = device_problem(self.device)
+        if problem is not None:
             raise ConfigError(
-                f"TrainingConfig.device must be a torch device string such as 'cpu' or 'cuda'; "
-                f"got {self.device!r}"
-            ) from error
+                "TrainingConfig.device must be a device this machine has "
+                f"({', '.join(available_devices())}); got {self.device!r}: {problem}"
+            )
 
     def _check_regime(self) -> None:
         if self.optimizer not in OPTIMIZERS:
