@@ -1,7 +1,8 @@
 """Run experiments: configs × methods × trials, in parallel processes or as Ray tasks.
 
 Results go to ``OUT/<experiment>/<method>/trial_<i>.json`` (:mod:`.trial`); running the same
-command again resumes unfinished trials and skips finished ones.
+command again resumes unfinished trials and skips finished ones. Several runs may share one
+folder: a trial another process is running is waited for, not run twice (:mod:`.sharing`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from batchbald.errors import BatchBALDError, ConfigError, InvalidInputError
 from batchbald.experiments.components import fetch_data
 from batchbald.experiments.config import ExperimentConfig
 from batchbald.experiments.progress import ProgressDisplay
+from batchbald.experiments.sharing import Outcome, run_shared
 from batchbald.experiments.trial import TrialSpec, run_trial
 
 __all__ = ["BACKENDS", "default_jobs", "plan_trials", "run_trials"]
@@ -114,15 +116,14 @@ def _drain(events: Any, display: Callable) -> None:
             return
 
 
-def _run_local(specs, jobs, threads, display, failures) -> None:
+def _run_local(specs, jobs, threads, display, outcome: Outcome) -> None:
     if jobs == 1:
         _set_threads(threads)
         for spec in specs:
             try:
                 run_trial(spec, display)
             except BatchBALDError as error:
-                display(spec.key, "error", {"message": str(error)})
-                failures.append((spec.key, error))
+                outcome.record(spec, error, str(error), display)
         return
     context = get_context("spawn")
     # A plain queue inherited by the workers (no manager process that could outlive a killed
@@ -138,7 +139,7 @@ def _run_local(specs, jobs, threads, display, failures) -> None:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(events, display)
                 for future in done:
-                    _collect(future.result, futures[future], display, failures)
+                    _collect(future.result, futures[future], display, outcome)
         except BaseException:
             # Ctrl-C, SIGTERM (`batchbald run` turns it into SystemExit) or a bug: stop the
             # workers now rather than at the end of their step. Killing one mid-step loses
@@ -164,15 +165,14 @@ def _local_worker(spec: TrialSpec, threads: int) -> dict[str, Any]:
     return _worker(spec, _LOCAL_EVENTS, threads)
 
 
-def _collect(get: Callable, spec: TrialSpec, display: Callable, failures: list) -> None:
+def _collect(get: Callable, spec: TrialSpec, display: Callable, outcome: Outcome) -> None:
     try:
         get()
     except Exception as error:
-        display(spec.key, "error", {"message": f"{type(error).__name__}: {error}"})
-        failures.append((spec.key, error))
+        outcome.record(spec, error, f"{type(error).__name__}: {error}", display)
 
 
-def _run_ray(specs, jobs, threads, display, failures) -> None:
+def _run_ray(specs, jobs, threads, display, outcome: Outcome) -> None:
     try:
         import ray
         from ray.util.queue import Queue
@@ -190,7 +190,7 @@ def _run_ray(specs, jobs, threads, display, failures) -> None:
         done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
         _drain(events, display)
         for ref in done:
-            _collect(lambda ref=ref: ray.get(ref), refs[ref], display, failures)
+            _collect(lambda ref=ref: ray.get(ref), refs[ref], display, outcome)
     _drain(events, display)
 
 
@@ -223,8 +223,12 @@ def run_trials(
     backend: str = "local",
     quiet: bool = False,
     display: Callable | None = None,
-) -> None:
+) -> list[str]:
     """Run ``specs``; failed trials do not stop the others but raise at the end.
+
+    A trial that another process is running (another ``batchbald run`` on the same folder) is
+    not run twice: the others run first, then this waits for it and skips it if finished (or
+    resumes it if the other process stopped early).
 
     Args:
         specs: from :func:`plan_trials`.
@@ -235,6 +239,9 @@ def run_trials(
             on a filesystem every node shares).
         quiet: log lines instead of progress bars.
         display: receives progress events (default: :class:`ProgressDisplay`).
+
+    Returns:
+        The keys of the trials that another process finished meanwhile.
 
     Raises:
         DataError: a dataset is missing and cannot be downloaded (checked before any trial).
@@ -247,15 +254,15 @@ def run_trials(
     _fetch_all(specs)
     own_display = display is None
     display = display or ProgressDisplay(len(specs), quiet=quiet)
-    failures: list[tuple[str, BaseException]] = []
     try:
         runner = _run_ray if backend == "ray" else _run_local
-        runner(specs, jobs, threads, display, failures)
+        outcome = run_shared(runner, specs, jobs, threads, display)
     finally:
         if own_display:
             display.close()
-    if failures:
-        raise BatchBALDError(_failure_summary(failures, len(specs)))
+    if outcome.failures:
+        raise BatchBALDError(_failure_summary(outcome.failures, len(specs)))
+    return outcome.elsewhere
 
 
 def _checked_jobs(jobs: int | None, num_specs: int) -> int:
