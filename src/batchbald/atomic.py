@@ -68,16 +68,14 @@ def atomic_write(
 
     ``write(handle)`` fills a temporary file in the same folder, which is flushed to disk and
     renamed onto ``path`` only if ``write`` returns; otherwise it is removed and the old file
-    stays as it was. The file gets the permissions a plain ``open(path, "w")`` would give
-    (0666 minus the umask); the folder (created if missing) is synced too where the platform
-    allows it.
+    stays. The file gets the permissions of a plain ``open(path, "w")`` (0666 minus the umask);
+    the folder (created if missing) is synced too where the platform allows it.
 
     Args:
         path: the file to write.
         write: fills the open binary handle.
-        tidy: first delete temporary files of ``path`` that a dead process left behind
-            (:func:`remove_stale_temporaries`); writers of many files in one folder sweep the
-            folder once instead.
+        tidy: first delete the temporaries of ``path`` that dead processes left (writers of
+            many files in one folder sweep it once instead, :func:`remove_stale_temporaries`).
 
     Raises:
         OutputError: the folder or file cannot be created or written (no permission, a file
@@ -94,10 +92,7 @@ def atomic_write(
     try:
         write(handle)  # its own errors (e.g. a download's) pass through unchanged
         with _as_output_error(path):
-            handle.flush()
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            os.fsync(handle.fileno())
-            os.replace(temporary, path)  # still locked: no sweeper can take it meanwhile
+            _put_in_place(handle, temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         with suppress(OSError):  # closing flushes what is left, which may fail again
@@ -105,6 +100,14 @@ def atomic_write(
         raise
     handle.close()  # releases the lock; everything is flushed already
     _sync_folder(path.parent)
+
+
+def _put_in_place(handle: BinaryIO, temporary: str, path: Path) -> None:
+    """Flush and sync the temporary file, give it plain permissions, rename it onto ``path``."""
+    handle.flush()
+    os.fchmod(handle.fileno(), 0o666 & ~_umask())
+    os.fsync(handle.fileno())
+    os.replace(temporary, path)  # still locked: no sweeper can take it meanwhile
 
 
 @contextmanager

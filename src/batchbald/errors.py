@@ -63,7 +63,12 @@ class OutputError(BatchBALDError, OSError):
 
     No permission, a file where a folder should be, a folder where a file should be, a full
     disk, or an existing file that a command will not replace without being asked to.
+    ``errno``, ``strerror`` and ``filename`` are the system's where it gave them; ``str()`` is
+    the message alone (not ``OSError``'s ``[Errno N] ...`` form).
     """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class StoreError(DataError):

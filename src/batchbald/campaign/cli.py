@@ -40,12 +40,9 @@ def _add_init(commands: Any) -> None:
     init.add_argument("--method", default="batchbald", help="acquirer (batchbald list)")
     init.add_argument("--batch-size", type=int, default=10, help="items per round")
     init.add_argument("--model", default="mnist_cnn", help="model (batchbald list)")
-    init.add_argument(
-        "--seed",
-        type=seed_below(2**63),  # stored in a signed 64-bit database column
-        default=0,
-        help="seed of every random choice, in [0, 2**63)",
-    )
+    # The seed is stored in a signed 64-bit database column.
+    seed = {"type": seed_below(2**63), "default": 0}
+    init.add_argument("--seed", **seed, help="seed of every random choice, in [0, 2**63)")
     init.add_argument("--k", type=int, default=20, help="MC dropout samples to score the pool")
     for flag, what in (
         ("param", "acquirer parameter"),

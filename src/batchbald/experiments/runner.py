@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import queue as queue_module
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,9 @@ def _run_ray(specs, jobs, threads, display, outcome: Outcome) -> None:
     _drain(events, display)
 
 
+_RUNNERS = {"local": _run_local, "ray": _run_ray}
+
+
 def _fetch_all(specs: Sequence[TrialSpec]) -> None:
     """Check (and download) every dataset once, before any trial starts."""
     done = set()
@@ -226,17 +230,15 @@ def run_trials(
 ) -> list[str]:
     """Run ``specs``; failed trials do not stop the others but raise at the end.
 
-    A trial that another process is running (another ``batchbald run`` on the same folder) is
-    not run twice: the others run first, then this waits for it and skips it if finished (or
-    resumes it if the other process stopped early).
+    A trial another ``batchbald run`` on the same folder is running is waited for, not run
+    twice (:mod:`~batchbald.experiments.sharing`).
 
     Args:
         specs: from :func:`plan_trials`.
         jobs: parallel processes (local) or concurrent tasks' CPU share (ray); default
             :func:`default_jobs`. Each process uses ``cpu_count // jobs`` torch threads.
-        backend: "local" (processes on this machine) or "ray" (tasks on a Ray cluster; set
-            ``RAY_ADDRESS`` to join one, else a local instance starts; ``out_dir`` must be
-            on a filesystem every node shares).
+        backend: "local" (processes on this machine) or "ray" (tasks on a Ray cluster: set
+            ``RAY_ADDRESS`` to join one; ``out_dir`` must be on a filesystem all nodes share).
         quiet: log lines instead of progress bars.
         display: receives progress events (default: :class:`ProgressDisplay`).
 
@@ -245,28 +247,36 @@ def run_trials(
 
     Raises:
         DataError: a dataset is missing and cannot be downloaded (checked before any trial).
+        OutputError: a result cannot be saved (full disk, read-only folder): the run stops.
         BatchBALDError: some trials failed (the message lists them).
     """
-    if backend not in BACKENDS:
-        raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    jobs = _checked_jobs(jobs, len(specs))
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    jobs = _checked_jobs(jobs, len(specs), backend)
     _fetch_all(specs)
-    own_display = display is None
-    display = display or ProgressDisplay(len(specs), quiet=quiet)
-    try:
-        runner = _run_ray if backend == "ray" else _run_local
-        outcome = run_shared(runner, specs, jobs, threads, display)
-    finally:
-        if own_display:
-            display.close()
+    threads, runner = max(1, (os.cpu_count() or 1) // jobs), _RUNNERS[backend]
+    with _shown(display, len(specs), quiet) as shown:
+        outcome = run_shared(runner, specs, jobs, threads, shown)
     if outcome.failures:
         raise BatchBALDError(_failure_summary(outcome.failures, len(specs)))
     return outcome.elsewhere
 
 
-def _checked_jobs(jobs: int | None, num_specs: int) -> int:
+@contextmanager
+def _shown(display: Callable | None, total: int, quiet: bool) -> Iterator[Callable]:
+    """``display``, or a :class:`ProgressDisplay` of ``total`` trials closed at the end."""
+    if display is not None:
+        yield display
+        return
+    progress = ProgressDisplay(total, quiet=quiet)
+    try:
+        yield progress
+    finally:
+        progress.close()
+
+
+def _checked_jobs(jobs: int | None, num_specs: int, backend: str) -> int:
     """``jobs`` (default :func:`default_jobs`), checked, and at most one per trial."""
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
     jobs = default_jobs(num_specs) if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidInputError(f"jobs must be an int ≥ 1; got {jobs!r}")

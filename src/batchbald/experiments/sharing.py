@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchbald.errors import OutputError
 from batchbald.experiments.trial import TrialBusyError, TrialSpec, trial_is_busy
 
 __all__ = ["Outcome", "run_shared"]
@@ -40,7 +41,14 @@ class Outcome:
     elsewhere: list[str] = field(default_factory=list)
 
     def record(self, spec: TrialSpec, error: BaseException, message: str, display: Display):
-        """Note that ``spec`` raised ``error``: a busy trial is retried later, others failed."""
+        """Note that ``spec`` raised ``error``: a busy trial is retried later, others failed.
+
+        Raises:
+            OutputError: ``error`` itself: results cannot be saved (a full disk, a read-only
+                folder), so no other trial could keep its work either; the run stops.
+        """
+        if isinstance(error, OutputError):
+            raise error
         if isinstance(error, TrialBusyError):
             self.busy.append(spec)
             display(spec.key, "busy", {"message": str(error)})
