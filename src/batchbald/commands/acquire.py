@@ -171,7 +171,7 @@ def _read(path: str, name: str) -> Any:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module=r"torch\.")
             return load_log_probs(path, name)
-    except BatchBALDError:
+    except (BatchBALDError, OSError):  # the library's own message; the system's (one line)
         raise
     except Exception as error:
         kind = "a numpy.save array" if str(path).lower().endswith(".npy") else "a torch.save tensor"
