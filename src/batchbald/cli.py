@@ -1,7 +1,11 @@
 """The ``batchbald`` command line: run, report, list, acquire.
 
 ``main(argv) -> int`` parses and dispatches to the command modules of
-:mod:`batchbald.commands`; library errors print one message and return 2.
+:mod:`batchbald.commands`. A user's mistake never shows a traceback: a usage error, a library
+error (:class:`~batchbald.errors.BatchBALDError`) or an error of the operating system (a path
+that is missing or a folder, no permission, a full disk) prints one line
+``batchbald COMMAND: error: ...`` on stderr and exits with 2. Anything else is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
@@ -10,10 +14,19 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from batchbald.errors import BatchBALDError
 
 __all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see PROG --help)`` and exit with 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from batchbald.commands import COMMANDS
     from batchbald.commands.formatting import formatter
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="batchbald",
         description="Deep Bayesian active learning: BALD, BatchBALD, EvaluationBALD, PowerBALD.",
         formatter_class=formatter,
@@ -40,8 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except BatchBALDError as error:
-        print(f"batchbald {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(args.command, str(error))
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
@@ -49,6 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except OSError as error:  # the system refused a user's path: one line, not a traceback
+        return _fail(args.command, _system_message(error))
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"batchbald {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _system_message(error: OSError) -> str:
+    """``strerror: 'file'`` without the ``[Errno N]`` prefix (or the error's own text)."""
+    if not error.strerror:
+        return str(error) or type(error).__name__
+    names = [name for name in (error.filename, error.filename2) if name is not None]
+    return error.strerror + "".join(f": {str(name)!r}" for name in names)
 
 
 if __name__ == "__main__":

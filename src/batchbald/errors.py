@@ -16,6 +16,7 @@ __all__ = [
     "InvalidInputError",
     "JointMutualInformationSaturationWarning",
     "ModelError",
+    "OutputError",
     "SingleSampleWarning",
     "StoreError",
     "UnknownNameError",
@@ -55,6 +56,19 @@ class ConfigError(BatchBALDError, ValueError):
 
 class DataError(BatchBALDError, OSError):
     """A data file is missing, corrupt or truncated, or could not be downloaded."""
+
+
+class OutputError(BatchBALDError, OSError):
+    """An output file or folder cannot be written.
+
+    No permission, a file where a folder should be, a folder where a file should be, a full
+    disk, or an existing file that a command will not replace without being asked to.
+    ``errno``, ``strerror`` and ``filename`` are the system's where it gave them; ``str()`` is
+    the message alone (not ``OSError``'s ``[Errno N] ...`` form).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class StoreError(DataError):

@@ -20,6 +20,7 @@ def trial_payload(
     seconds: float = 1.0,
     acquisition_seconds: float = 0.0,
     experiment: str = "toy",
+    stop_reason: str | None = "label_budget",
 ) -> dict:
     """A trial-file payload whose step t has size ``initial + t·b`` and the given accuracy."""
     steps = []
@@ -56,7 +57,8 @@ def trial_payload(
         "label_budget": label_budget,
         "num_classes": num_classes,
         "class_names": [],
-        "status": "complete",
+        "status": "complete" if stop_reason else "running",
+        "stop_reason": stop_reason,
         "steps": steps,
     }
 

@@ -40,8 +40,27 @@ def test_plots_of_the_same_trials_are_byte_identical(tmp_path, two_methods):
 
 def test_single_trial_and_stopped_trials(tmp_path):
     # One trial stops early at its target; the other runs on: both plot without error.
-    trials = [make_trial([0.5, 0.96]), make_trial([0.5, 0.6, 0.7, 0.8], trial=1)]
+    trials = [
+        make_trial([0.5, 0.96], stop_reason="target_accuracy"),
+        make_trial([0.5, 0.6, 0.7, 0.8], trial=1),
+    ]
     assert plot_accuracy(trials, tmp_path / "a.png")[0].exists()
+
+
+def test_accuracy_curves_carry_forward_only_trials_that_stopped_at_target(tmp_path, monkeypatch):
+    """Past a budget-stopped trial's last size only the trials that go on count."""
+    from batchbald.experiments import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda figure, path: figures.append(figure) or [])
+    longer = make_trial([0.5, 0.6, 0.7], trial=1)  # sizes 20, 30, 40
+    medians = {}
+    for stop_reason, last in (("label_budget", 0.6), ("target_accuracy", 0.96)):
+        plot_accuracy([make_trial([0.5, last], stop_reason=stop_reason), longer], tmp_path / "a")
+        (line,) = figures[-1].axes[0].get_lines()
+        medians[stop_reason] = dict(zip(line.get_xdata(), line.get_ydata(), strict=True))
+    assert medians["label_budget"][40] == pytest.approx(70.0)  # the longer trial alone
+    assert medians["target_accuracy"][40] == pytest.approx(83.0)  # median of 96 and 70
 
 
 def test_legend_counts_trials_per_method(tmp_path, two_methods):

@@ -8,9 +8,11 @@ import pytest
 
 from batchbald.errors import InvalidInputError
 from batchbald.experiments.report import (
+    NOT_REACHED_LEGEND,
     accuracy_at,
     format_table,
     quartiles,
+    reached,
     summarise,
     threshold_mark,
     time_to_threshold,
@@ -54,11 +56,40 @@ def test_never_reached_prints_budget():
     assert ">300 / >300 / >300" in text
 
 
-def test_accuracy_at_carries_last_value_forward():
-    trial = make_trial([0.5, 0.7, 0.96])  # sizes 20, 30, 40, stopped at the target
+def test_accuracy_at_carries_last_value_forward_only_after_the_target():
+    trial = make_trial([0.5, 0.7, 0.96], stop_reason="target_accuracy")  # sizes 20, 30, 40
     assert accuracy_at(trial, 10) != accuracy_at(trial, 10)  # NaN before the first size
     assert accuracy_at(trial, 35) == 0.7
-    assert accuracy_at(trial, 300) == 0.96
+    assert accuracy_at(trial, 300) == 0.96 and reached(trial, 300)
+    for stop_reason in ("label_budget", None):  # stopped at its budget, or still running
+        trial = make_trial([0.5, 0.7, 0.8], stop_reason=stop_reason)
+        assert accuracy_at(trial, 40) == 0.8 and reached(trial, 40)
+        assert math.isnan(accuracy_at(trial, 41)) and not reached(trial, 41)
+
+
+def test_sizes_no_trial_reached_print_not_reached_with_a_legend():
+    # Budget-stopped trials end at size 40; the one that stopped at its target (size 30)
+    # carries 0.95 forward; "random" has one trial that reached 50.
+    trials = [
+        make_trial([0.5, 0.7, 0.8], trial=0),
+        make_trial([0.5, 0.6, 0.8], trial=1),
+        make_trial([0.5, 0.95], trial=2, stop_reason="target_accuracy"),
+        make_trial([0.5, 0.6, 0.7, 0.75], method="random_b10"),
+    ]
+    summaries = summarise(trials, thresholds=[0.9], sizes=[30, 50])
+    assert [(s.method, s.not_reached) for s in summaries] == [("bald_b10", ()), ("random_b10", ())]
+    # At 50 only the target-stopped trial has a value (its carried 0.95): median over it.
+    assert summaries[0].accuracy == {30: 0.7, 50: 0.95}
+    budget_only = summarise(trials[:2] + trials[3:], thresholds=[0.9], sizes=[30, 50])
+    assert budget_only[0].not_reached == (50,) and math.isnan(budget_only[0].accuracy[50])
+    for style in ("table", "markdown"):
+        text = format_table(budget_only, style)
+        assert " n/r " in text or "| n/r |" in text
+        assert text.splitlines()[-1] == NOT_REACHED_LEGEND
+    csv_text = format_table(budget_only, "csv")
+    assert ",n/r," in csv_text and NOT_REACHED_LEGEND not in csv_text
+    # No legend where every cell was reached.
+    assert NOT_REACHED_LEGEND not in format_table(summaries, "markdown")
 
 
 def test_time_to_threshold_sums_step_times():

@@ -57,6 +57,8 @@ def _write_trial(
         "format": FORMAT, "experiment": root.name, "method": method, "trial": trial, "seed": trial,
         "batch_size": 10, "label_budget": 80, "num_classes": 10, "steps": steps,
         "status": status,
+        # Finished trials stopped at their target: their last accuracy carries forward.
+        "stop_reason": "target_accuracy" if status == "complete" else None,
     }  # fmt: skip
     path = root / method / f"trial_{trial}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

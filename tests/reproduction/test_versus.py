@@ -13,9 +13,12 @@ from batchbald.experiments.results import FORMAT, TrialResult
 
 def _payload(method: str, trial: int, accuracies: list[float], status: str = "complete") -> dict:
     steps = [{"train_size": 20 + 40 * i, "test_accuracy": a} for i, a in enumerate(accuracies)]
+    # Finished trials here stopped at their target, so their last accuracy carries forward.
+    stop_reason = "target_accuracy" if status == "complete" else None
     return {"format": FORMAT, "experiment": "tmlr_repeated_mnist_x4", "method": method,
             "trial": trial, "seed": trial, "batch_size": 10, "label_budget": 280,
-            "num_classes": 10, "status": status, "steps": steps}  # fmt: skip
+            "num_classes": 10, "status": status, "stop_reason": stop_reason,
+            "steps": steps}  # fmt: skip
 
 
 def test_row_median_counts_unreached_as_infinite_and_carries_accuracy_forward():

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from batchbald.campaign.cli_text import print_round, print_status
-from batchbald.commands.formatting import formatter, param
+from batchbald.commands.formatting import formatter, param, seed_below
+from batchbald.commands.outputs import check_output_file
 
 __all__ = ["add_parser", "campaign_command"]
 
@@ -39,7 +40,9 @@ def _add_init(commands: Any) -> None:
     init.add_argument("--method", default="batchbald", help="acquirer (batchbald list)")
     init.add_argument("--batch-size", type=int, default=10, help="items per round")
     init.add_argument("--model", default="mnist_cnn", help="model (batchbald list)")
-    init.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    # The seed is stored in a signed 64-bit database column.
+    seed = {"type": seed_below(2**63), "default": 0}
+    init.add_argument("--seed", **seed, help="seed of every random choice, in [0, 2**63)")
     init.add_argument("--k", type=int, default=20, help="MC dropout samples to score the pool")
     for flag, what in (
         ("param", "acquirer parameter"),
@@ -86,7 +89,9 @@ def add_parser(commands: Any) -> None:
     status.add_argument("--plot", type=Path, help="write a PNG of the accuracy estimate per model")
     export = sub.add_parser("export", help="write the current labels as CSV")
     export.add_argument("project", type=Path)
-    export.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    export.add_argument(
+        "--out", type=Path, required=True, help="CSV file to write (replaced atomically)"
+    )
     serve = sub.add_parser("serve", help="the labelling web page")
     serve.add_argument("project", type=Path)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind")
@@ -152,6 +157,8 @@ def _answer(args: argparse.Namespace, campaign: Any) -> int:
 
 
 def _status(args: argparse.Namespace, campaign: Any) -> int:
+    if args.plot:
+        check_output_file(args.plot, "--plot")
     status = campaign.status()
     if args.json:
         print(json.dumps(status, indent=1))
@@ -196,6 +203,7 @@ def campaign_command(args: argparse.Namespace) -> int:
         if args.campaign_command == "status":
             return _status(args, campaign)
         if args.campaign_command == "export":
+            check_output_file(args.out, "--out")
             print(f"wrote {campaign.export(args.out)} labels to {args.out}")
             return 0
         return _answer(args, campaign)

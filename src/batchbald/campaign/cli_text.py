@@ -67,6 +67,7 @@ def plot_estimates(campaign: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
     from sqlalchemy import select
 
+    from batchbald.atomic import atomic_write
     from batchbald.campaign.reports import accuracy_estimate
     from batchbald.campaign.schema import models
 
@@ -86,6 +87,8 @@ def plot_estimates(campaign: Any, path: Path) -> None:
     axes.set_xlabel("labels")
     axes.set_ylabel("held-out accuracy (95% interval)")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    try:
+        fmt = path.suffix[1:].lower() or None  # None: matplotlib's default format (PNG)
+        atomic_write(path, lambda handle: figure.savefig(handle, format=fmt, dpi=120))
+    finally:
+        plt.close(figure)

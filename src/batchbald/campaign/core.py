@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from batchbald.atomic import atomic_write_text
 from batchbald.campaign import labelling, lock, reports
 from batchbald.campaign.errors import CampaignError, NotACampaignError, UnknownItemError
 from batchbald.campaign.history import LabelEvent, current_answers, disagreements, find_request
@@ -30,9 +31,7 @@ _DEFAULT_DB = "campaign.db"
 
 def _write_project(project: Path, db_url: str | None) -> None:
     payload = {"format": "batchbald-campaign", "version": 1, "db_url": db_url}
-    temporary = project / f".{PROJECT_FILE}.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, project / PROJECT_FILE)
+    atomic_write_text(project / PROJECT_FILE, json.dumps(payload, indent=2) + "\n")
 
 
 def _project_store(project: Path) -> Store:

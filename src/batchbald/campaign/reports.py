@@ -6,15 +6,16 @@ Progress of the round, status, the accuracy estimate, and the CSV export of the 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from batchbald.atomic import atomic_write_text
 from batchbald.campaign.history import current_answers, disagreements, label_counts
 from batchbald.campaign.lock import read_state
 from batchbald.campaign.rounds import all_rounds, current_round
@@ -154,11 +155,9 @@ def export_csv(connection: Connection, path: Path) -> int:
         for i, e in sorted(answers.items())
         if e.kind == "label"
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["item_id", "label", "annotator", "labelled_at"])
-        writer.writerows(rows)
-    os.replace(temporary, path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["item_id", "label", "annotator", "labelled_at"])
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
     return len(rows)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import pickle
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from batchbald.commands.formatting import param, raw_formatter
+from batchbald.atomic import atomic_write_text
+from batchbald.commands.formatting import param, raw_formatter, seed
 from batchbald.commands.log_probs_file import LOG_PROBS_LAYOUT, load_log_probs
-from batchbald.errors import InvalidInputError
+from batchbald.commands.outputs import check_output_file
+from batchbald.errors import BatchBALDError, DataError, InvalidInputError
 
 if TYPE_CHECKING:
     from batchbald.acquisition import AcquisitionResult
@@ -43,7 +46,9 @@ def add_parser(commands: Any) -> None:
         help="acquisition function (listed below)",
     )
     acquire.add_argument("--batch-size", type=int, required=True, help="points to pick (b)")
-    acquire.add_argument("--seed", type=int, default=0, help="seed of the acquisition generator")
+    acquire.add_argument(
+        "--seed", type=seed, default=0, help="seed of the acquisition generator, in [0, 2**64)"
+    )
     _add_inputs_and_output(acquire)
 
 
@@ -72,7 +77,14 @@ def _add_inputs_and_output(acquire: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="evaluation model's [N, K, C] log-probabilities, for methods that need them",
     )
-    acquire.add_argument("--out", default=None, help="write the picks as JSON here")
+    acquire.add_argument(
+        "--out",
+        default=None,
+        help="write the picks as JSON here (atomically; an existing file only with --overwrite)",
+    )
+    acquire.add_argument(
+        "--overwrite", action="store_true", help="let --out replace an existing file"
+    )
 
 
 def acquire_command(args: argparse.Namespace) -> int:
@@ -82,6 +94,8 @@ def acquire_command(args: argparse.Namespace) -> int:
     from batchbald.acquisition import get_acquirer
     from batchbald.scale.command import select_from_store, streams
 
+    if args.out:  # checked before the work: a mistake here must not cost a long acquisition
+        check_output_file(args.out, "--out", overwrite=args.overwrite)
     if streams(args.log_probs, args.method, args.eval_log_probs is not None):
         # A store directory or a .npy larger than memory: streamed, same picks (docs/scale.md).
         result, shape, params = select_from_store(args)
@@ -90,7 +104,7 @@ def acquire_command(args: argparse.Namespace) -> int:
             _write_picks(args, params, result, shape)
         return 0
     acquirer = get_acquirer(args.method, **dict(args.param))
-    log_probs = load_log_probs(args.log_probs)
+    log_probs = _read(args.log_probs, "LOG_PROBS")
     eval_log_probs = _eval_log_probs(args, needed=acquirer.needs_eval_model)
     generator = torch.Generator().manual_seed(args.seed)
     result = acquirer(
@@ -126,8 +140,7 @@ def _write_picks(
         "shape": shape,
         **result.to_dict(),
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    atomic_write_text(args.out, json.dumps(payload, indent=1) + "\n")
     print(f"wrote {args.out}")
 
 
@@ -144,4 +157,33 @@ def _eval_log_probs(args: argparse.Namespace, *, needed: bool) -> Any:
             f"--eval-log-probs is only used by methods that need an evaluation model; "
             f"{args.method!r} does not"
         )
-    return load_log_probs(args.eval_log_probs, "--eval-log-probs")
+    return _read(args.eval_log_probs, "--eval-log-probs")
+
+
+def _read(path: str, name: str) -> Any:
+    """:func:`load_log_probs`, refusals of numpy or torch turned into one line.
+
+    Whatever they raise on a file they refuse (a ``.npy`` that is a torch file, random bytes,
+    a pickle that ``weights_only`` rejects, an array of strings) becomes a
+    :class:`DataError`: the file is wrong, not batchbald. Their warnings are silenced.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"torch\.")
+            return load_log_probs(path, name)
+    except (BatchBALDError, OSError):  # the library's own message; the system's (one line)
+        raise
+    except Exception as error:
+        kind = "a numpy.save array" if str(path).lower().endswith(".npy") else "a torch.save tensor"
+        raise DataError(
+            f"cannot read {name} file {str(path)!r} as {kind} of [N, K, C] log-probabilities: "
+            f"{_reason(error)}"
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    """The first sentence of ``error`` (torch's unpickling advice would mislead here)."""
+    if isinstance(error, pickle.UnpicklingError):
+        return "torch.load(weights_only=True) refuses it (not a file of tensors)"
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return first.split(". ")[0].rstrip(".")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["formatter", "param", "raw_formatter"]
+__all__ = ["formatter", "param", "raw_formatter", "seed", "seed_below"]
 
 
 def param(text: str) -> tuple[str, Any]:
@@ -23,6 +23,32 @@ def param(text: str) -> tuple[str, Any]:
         return key.strip(), tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         return key.strip(), value
+
+
+def seed_below(bound: int):
+    """An argparse type: an integer seed in ``[0, bound)``.
+
+    >>> seed_below(2**64)("7")
+    7
+    """
+
+    def seed_type(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 <= value < bound:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer in [0, 2**{bound.bit_length() - 1} - 1]; got {text!r}"
+            )
+        return value
+
+    seed_type.__name__ = "seed"
+    return seed_type
+
+
+#: A ``torch.Generator`` seed: 0 ≤ seed < 2**64.
+seed = seed_below(2**64)
 
 
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -42,6 +42,8 @@ def add_parser(commands: Any) -> None:
 
 
 def _add_outputs(report: argparse.ArgumentParser) -> None:
+    # Every output is replaced atomically: tables and plots are views of the results, so
+    # writing them again is what the command is for (unlike `acquire --out`, which refuses).
     report.add_argument("--markdown", default=None, help="also write the table as Markdown here")
     report.add_argument("--csv", default=None, help="also write the table as CSV here")
     report.add_argument(
@@ -59,26 +61,40 @@ def _add_outputs(report: argparse.ArgumentParser) -> None:
 
 def report_command(args: argparse.Namespace) -> int:
     """Print the summary table; optionally write Markdown, CSV, per-step CSV and plots."""
+    from batchbald.atomic import atomic_write_text
     from batchbald.experiments.report import format_table, summarise
     from batchbald.experiments.results import load_trials, write_steps_csv
 
+    _check_outputs(args)
     trials = load_trials(args.results, include_partial=not args.complete_only)
     summaries = summarise(trials, thresholds=args.thresholds, sizes=args.sizes)
     print(format_table(summaries, args.format), end="")
     written: list[Path] = []
     for style, target in (("markdown", args.markdown), ("csv", args.csv)):
         if target:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-            Path(target).write_text(format_table(summaries, style), encoding="utf-8")
+            atomic_write_text(target, format_table(summaries, style))
             written.append(Path(target))
     if args.steps_csv:
-        Path(args.steps_csv).parent.mkdir(parents=True, exist_ok=True)
         write_steps_csv(trials, args.steps_csv)
         written.append(Path(args.steps_csv))
     written += _plots(trials, args)
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Fail before any work if an output cannot be written (they are replaced atomically)."""
+    from batchbald.commands.outputs import check_output_file, check_output_folder
+
+    for option in ("markdown", "csv", "steps_csv"):
+        if getattr(args, option):
+            check_output_file(getattr(args, option), "--" + option.replace("_", "-"))
+    if args.plot:
+        for suffix in (".png", ".svg"):
+            check_output_file(Path(args.plot).with_suffix(suffix), "--plot")
+    if args.plots_dir:
+        check_output_folder(args.plots_dir, "--plots-dir")
 
 
 def _plots(trials: list, args: argparse.Namespace) -> list[Path]:

@@ -19,7 +19,8 @@ def add_parser(commands: Any) -> None:
         help="run experiments from TOML configs (resumes a partial run)",
         description="Run every method × trial of each CONFIG. Results go to "
         "OUT/<experiment>/<method>/trial_<i>.json, rewritten after every step; running the "
-        "same command again resumes unfinished trials and skips finished ones.",
+        "same command again resumes unfinished trials and skips finished ones; several runs on "
+        "one OUT share the trials (each trial runs once; exit 0 when all are complete).",
         formatter_class=formatter,
     )
     run.set_defaults(handler=run_command)
@@ -61,12 +62,14 @@ def _add_data_options(run: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Load every config first (so a typo fails fast), then run all their trials."""
+    from batchbald.commands.outputs import check_output_folder
     from batchbald.experiments.config import load_config
     from batchbald.experiments.runner import plan_trials, run_trials
 
     # SIGTERM (kill, a scheduler's stop) unwinds like Ctrl-C, so the runner stops its worker
     # processes instead of leaving them to run on unseen.
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    check_output_folder(args.out, "--out")
     configs = [load_config(path) for path in args.configs]
     specs = plan_trials(
         configs,
@@ -77,9 +80,10 @@ def run_command(args: argparse.Namespace) -> int:
         download=not args.no_download,
     )
     start = time.perf_counter()
-    run_trials(specs, jobs=args.jobs, backend=args.backend, quiet=args.quiet)
+    elsewhere = run_trials(specs, jobs=args.jobs, backend=args.backend, quiet=args.quiet)
     minutes = (time.perf_counter() - start) / 60
-    print(f"{len(specs)} trials in {minutes:.1f} min; results in {args.out}/")
+    shared = f" ({len(elsewhere)} done by another process)" if elsewhere else ""
+    print(f"{len(specs)} trials in {minutes:.1f} min{shared}; results in {args.out}/")
     print(f"summarise with: batchbald report {args.out}")
     return 0
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from batchbald.atomic import atomic_write
 from batchbald.data.array_files import check_labels, load_npy
 from batchbald.data.dataset import ImageData
 from batchbald.data.loading import DatasetSplits
@@ -89,7 +90,6 @@ def write_demo_embeddings(
         arrays[f"{part}_features"] = points.numpy().astype(np.float32)
         arrays[f"{part}_labels"] = labels.numpy()
     for name in _FILES:
-        temporary = directory / f".{name}.tmp.npy"
-        np.save(temporary, arrays[name])
-        os.replace(temporary, directory / f"{name}.npy")
+        array = arrays[name]
+        atomic_write(directory / f"{name}.npy", lambda handle, array=array: np.save(handle, array))
     return directory

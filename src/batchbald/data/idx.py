@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
+from batchbald.atomic import atomic_write  # re-exported: its historical home
 from batchbald.data.array_files import describe_format, file_format, file_problem
 from batchbald.errors import DataError
 
@@ -141,49 +139,3 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> Path:
         payload = gzip.compress(payload, mtime=0)
     atomic_write(path, lambda handle: handle.write(payload))
     return path
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Create ``path`` atomically: readers see the old file or the new one, never a part.
-
-    ``write`` fills a temporary file in the same folder, which is
-    flushed to disk and renamed onto ``path`` only if ``write`` returns; otherwise it is
-    removed. A reader (or a crash) only ever sees the old or the new file. The file gets the
-    permissions a plain ``open(path, "w")`` would give (0666 minus the umask), not the
-    owner-only ones of a temporary file; the folder is synced too where the platform allows it.
-
-    Raises:
-        OSError: the folder cannot be created or written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
-    )
-    try:
-        with handle:
-            write(handle)
-            handle.flush()
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it; restored at once
-    os.umask(mask)
-    return mask
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        directory = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open folders
-        return
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

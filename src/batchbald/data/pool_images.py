@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from batchbald.atomic import atomic_write
 from batchbald.data.dataset import NO_CLASS, ImageData
 from batchbald.data.loading import normalise_images
 from batchbald.data.sources import ArraySource, PoolItem, PoolSource, UnreadableItemError
@@ -172,12 +173,9 @@ class PoolDecoder:
     def _save_cache(self, ids: list[str], prints: list[str], pixels: np.ndarray) -> None:
         if self.cache_file is None:
             return
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.cache_file.with_name(f".{self.cache_file.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            np.savez(handle, ids=np.array(ids, dtype=str), fingerprints=np.array(prints, dtype=str),
-                     pixels=pixels)  # fmt: skip
-        os.replace(temporary, self.cache_file)
+        atomic_write(self.cache_file, lambda handle: np.savez(
+            handle, ids=np.array(ids, dtype=str), fingerprints=np.array(prints, dtype=str),
+            pixels=pixels))  # fmt: skip
 
 
 def pool_image_data(

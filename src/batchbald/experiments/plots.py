@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from batchbald.atomic import atomic_write
 from batchbald.errors import InvalidInputError
 from batchbald.experiments.results import TrialResult
 
@@ -38,25 +39,47 @@ def _groups(trials: Sequence[TrialResult]) -> dict[str, list[TrialResult]]:
     return groups
 
 
-def carried_forward(xs: Sequence[float], ys: Sequence[float], grid: Sequence[float]) -> np.ndarray:
+def carried_forward(
+    xs: Sequence[float], ys: Sequence[float], grid: Sequence[float], *, past_end: bool = True
+) -> np.ndarray:
     """``ys`` at each grid point: the value of the last x ≤ grid point (NaN before the first).
+
+    With ``past_end=False`` the grid points after the last x are NaN too (the curve ends).
 
     >>> carried_forward([20, 30], [0.5, 0.7], [10, 20, 25, 40]).tolist()
     [nan, 0.5, 0.5, 0.7]
+    >>> carried_forward([20, 30], [0.5, 0.7], [10, 20, 25, 40], past_end=False).tolist()
+    [nan, 0.5, 0.5, nan]
     """
     xs_array, ys_array = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    positions = np.searchsorted(xs_array, np.asarray(grid, dtype=float), side="right") - 1
+    grid_array = np.asarray(grid, dtype=float)
+    positions = np.searchsorted(xs_array, grid_array, side="right") - 1
     values = ys_array[np.clip(positions, 0, None)] if len(ys_array) else np.zeros(len(grid))
-    return np.where(positions >= 0, values, math.nan)
+    valid = positions >= 0
+    if not past_end and len(xs_array):
+        valid &= grid_array <= xs_array[-1]
+    return np.where(valid, values, math.nan)
 
 
 def _band(
-    axes, label: str, group: list[TrialResult], series: Callable[[TrialResult], tuple]
+    axes,
+    label: str,
+    group: list[TrialResult],
+    series: Callable[[TrialResult], tuple],
+    past_end: Callable[[TrialResult], bool] = lambda trial: True,
 ) -> None:
-    """Median line and 25–75% band of ``series(trial) -> (xs, ys)`` over the trials."""
+    """Median line and 25–75% band of ``series(trial) -> (xs, ys)`` over the trials.
+
+    A trial's last value stands for the larger sizes only where ``past_end(trial)``.
+    """
     curves = [series(trial) for trial in group]
     grid = np.unique(np.concatenate([np.asarray(xs, dtype=float) for xs, _ in curves]))
-    values = np.stack([carried_forward(xs, ys, grid) for xs, ys in curves])
+    values = np.stack(
+        [
+            carried_forward(xs, ys, grid, past_end=past_end(trial))
+            for trial, (xs, ys) in zip(group, curves, strict=True)
+        ]
+    )
     valid = ~np.isnan(values).all(axis=0)
     grid, values = grid[valid], values[:, valid]
     low, median, high = np.nanpercentile(values, [25, 50, 75], axis=0)
@@ -72,16 +95,23 @@ _REPRODUCIBLE = {".png": {"Software": None}, ".svg": {"Date": None}}
 
 
 def save_figure(figure: Figure, path: str | Path) -> list[Path]:
-    """Save ``figure`` as ``path`` with suffix .png and .svg (reproducible bytes); both paths."""
+    """Save ``figure`` as ``path`` with suffix .png and .svg (reproducible bytes); both paths.
+
+    Each file is written atomically (:func:`batchbald.atomic.atomic_write`).
+    """
     import matplotlib
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     written = []
     with matplotlib.rc_context({"svg.hashsalt": "batchbald"}):
         for suffix, metadata in _REPRODUCIBLE.items():
             target = path.with_suffix(suffix)
-            figure.savefig(target, dpi=150, bbox_inches="tight", metadata=metadata)
+            atomic_write(
+                target,
+                lambda handle, suffix=suffix, metadata=metadata: figure.savefig(
+                    handle, format=suffix[1:], dpi=150, bbox_inches="tight", metadata=metadata
+                ),
+            )
             written.append(target)
     return written
 
@@ -97,14 +127,25 @@ def _figure(title: str, xlabel: str, ylabel: str) -> tuple[Figure, object]:
 
 
 def plot_accuracy(trials: Sequence[TrialResult], path: str | Path) -> list[Path]:
-    """Test accuracy (%) vs training-set size: median over trials with the 25–75% band."""
+    """Test accuracy (%) vs training-set size: median over trials with the 25–75% band.
+
+    A trial that stopped at its target accuracy carries it forward; a trial that stopped at
+    its label budget (or is still running) ends there, and so does the curve once no trial
+    goes on.
+    """
     figure, axes = _figure(
         "Test accuracy (median, 25–75% band)",
         "Training-set size (labelled points)",
         "Test accuracy (%)",
     )
     for label, group in _groups(trials).items():
-        _band(axes, label, group, lambda t: (t.sizes, [100 * a for a in t.accuracies]))
+        _band(
+            axes,
+            label,
+            group,
+            lambda t: (t.sizes, [100 * a for a in t.accuracies]),
+            past_end=lambda t: t.stopped_at_target,
+        )
     axes.legend(loc="lower right")
     return save_figure(figure, path)
 

@@ -2,7 +2,8 @@
 
 Trials report events ``(key, event, info)``; in parallel runs they travel through a queue to the
 main process, which alone draws. Events: "start" (``total`` steps expected, ``done`` already),
-"step" (``record``), "end" (``skipped``), "error" (``message``).
+"step" (``record``), "end" (``skipped``; ``elsewhere`` when another process finished it),
+"error" (``message``) and "busy" (another process holds the trial; it is waited for later).
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ class ProgressDisplay:
                 self.bars[key].update(1)
         elif event in ("end", "error"):
             self._end(key, event, info)
+        elif event == "busy":
+            print(
+                f"{key}: running in another process; waiting for it after the other trials",
+                file=self.stream,
+                flush=True,
+            )
 
     def _start(self, key: str, info: dict[str, Any]) -> None:
         if self.quiet:
@@ -82,6 +89,8 @@ class ProgressDisplay:
         message = (
             "failed: " + info.get("message", "")
             if event == "error"
+            else "done by another process"
+            if info.get("elsewhere")
             else ("already complete" if info.get("skipped") else "done")
         )
         if self.quiet or event == "error":

@@ -3,8 +3,10 @@
 * Table-1 metric (BatchBALD §5): for a trial, ``N_first - b`` with ``N_first`` the first
   training-set size whose model reaches the threshold; infinity when it never does (printed
   ``>budget``). Quartiles over trials use numpy's "nearest" method.
-* Accuracy at chosen training-set sizes: median over trials; a trial that stopped earlier
-  carries its last accuracy forward.
+* Accuracy at chosen training-set sizes: median over the trials that got there. A trial that
+  stopped at its target accuracy carries its last accuracy forward (the papers' convention);
+  one that stopped at its label budget, or is still running, did not reach the sizes after its
+  last step, and a size no trial reached prints ``n/r`` (with a legend line under the table).
 * Time to reach a threshold: cumulative wall time of the steps up to the first success.
 * Acquisition time per step: median over every acquiring step of every trial (the cost of the
   acquisition function alone, without training and pool scoring).
@@ -23,11 +25,19 @@ import numpy as np
 from batchbald.errors import InvalidInputError
 from batchbald.experiments.results import TrialResult
 
+#: The accuracy cell of a size that no trial of the method reached.
+NOT_REACHED = "n/r"
+NOT_REACHED_LEGEND = (
+    f"{NOT_REACHED}: not reached: every trial stopped at its label budget (or is still running) "
+    "before this size; a trial that stopped at its target accuracy carries it forward."
+)
+
 __all__ = [
     "MethodSummary",
     "accuracy_at",
     "format_table",
     "quartiles",
+    "reached",
     "summarise",
     "threshold_mark",
     "time_to_threshold",
@@ -52,9 +62,24 @@ def time_to_threshold(trial: TrialResult, threshold: float) -> float:
     return math.inf
 
 
+def reached(trial: TrialResult, size: int) -> bool:
+    """Whether ``trial`` has an accuracy at training-set ``size``.
+
+    True up to its last step's size, and beyond it only if the trial stopped at its target
+    accuracy (which then carries forward); False for a trial that stopped at its label budget
+    or is still running.
+    """
+    return bool(trial.sizes) and (size <= trial.sizes[-1] or trial.stopped_at_target)
+
+
 def accuracy_at(trial: TrialResult, size: int) -> float:
-    """Test accuracy of the last step with training-set size ≤ ``size`` (NaN before the first)."""
+    """Test accuracy of the last step with training-set size ≤ ``size``.
+
+    NaN before the first step, and NaN where the trial did not :func:`reach <reached>` ``size``.
+    """
     value = math.nan
+    if not reached(trial, size):
+        return value
     for step_size, accuracy in zip(trial.sizes, trial.accuracies, strict=True):
         if step_size > size:
             break
@@ -95,6 +120,7 @@ class MethodSummary:
     accuracy: dict[int, float] = field(default_factory=dict)
     seconds: dict[float, float] = field(default_factory=dict)
     acquisition_seconds: float = math.nan
+    not_reached: tuple[int, ...] = ()
 
 
 def summarise(
@@ -125,6 +151,7 @@ def summarise(
                     t: quartiles([time_to_threshold(g, t) for g in group])[1] for t in thresholds
                 },
                 acquisition_seconds=_median([s for g in group for s in g.acquisition_seconds()]),
+                not_reached=tuple(s for s in sizes if not any(reached(g, s) for g in group)),
             )
         )
     return summaries
@@ -139,6 +166,12 @@ def _mark(value: float, budget: int) -> str:
 def _seconds(value: float) -> str:
     """Three significant digits: acquisition times range from milliseconds to minutes."""
     return "-" if math.isnan(value) else f"{value:.3g}"
+
+
+def _accuracy(value: float, not_reached: bool) -> str:
+    if not_reached:
+        return NOT_REACHED
+    return "-" if math.isnan(value) else f"{100 * value:.1f}"
 
 
 def _rows(summaries: Sequence[MethodSummary]) -> tuple[list[str], list[list[str]]]:
@@ -159,7 +192,7 @@ def _rows(summaries: Sequence[MethodSummary]) -> tuple[list[str], list[list[str]
         row += [
             " / ".join(_mark(v, summary.label_budget) for v in q) for q in summary.marks.values()
         ]
-        row += ["-" if math.isnan(a) else f"{100 * a:.1f}" for a in summary.accuracy.values()]
+        row += [_accuracy(a, s in summary.not_reached) for s, a in summary.accuracy.items()]
         row += [
             "-" if math.isnan(s) else (f">{summary.label_budget}" if math.isinf(s) else f"{s:.0f}")
             for s in summary.seconds.values()
@@ -173,11 +206,13 @@ def format_table(summaries: Sequence[MethodSummary], style: str = "table") -> st
     """Render summaries as ``"table"`` (aligned text), ``"markdown"`` or ``"csv"``.
 
     Time cells that never reach the threshold print ``>budget`` like the marks (the trial's
-    label budget was exhausted first).
+    label budget was exhausted first). Accuracy cells at a size no trial reached print ``n/r``,
+    explained by a legend line under a "table" or "markdown" table (CSV holds only the cells).
     """
     if not summaries:
         return ""
     header, rows = _rows(summaries)
+    legend = "\n" + NOT_REACHED_LEGEND + "\n" if any(s.not_reached for s in summaries) else ""
     if style == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -186,11 +221,11 @@ def format_table(summaries: Sequence[MethodSummary], style: str = "table") -> st
         return buffer.getvalue()
     if style == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n"
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + "\n" + legend
     if style != "table":
         raise InvalidInputError(f"style must be 'table', 'markdown' or 'csv'; got {style!r}")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in [header, *rows]]  # fmt: skip
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + legend

@@ -8,6 +8,7 @@ to resume (:mod:`batchbald.experiments.runner`).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from batchbald.data.idx import atomic_write
+from batchbald.atomic import atomic_write_text
 from batchbald.errors import DataError
 
 __all__ = [
@@ -41,10 +42,9 @@ def trial_path(out_dir: str | Path, experiment: str, method: str, trial: int) ->
 def atomic_write_json(path: str | Path, payload: Any) -> None:
     """Write JSON so that a reader (or a crash) only ever sees the old or the new file.
 
-    Uses :func:`batchbald.data.idx.atomic_write`: temporary file, fsync, ``os.replace``.
+    Uses :func:`batchbald.atomic.atomic_write`: temporary file, fsync, ``os.replace``.
     """
-    text = json.dumps(payload, indent=1, allow_nan=True)
-    atomic_write(Path(path), lambda file: file.write(text.encode("utf-8")))
+    atomic_write_text(path, json.dumps(payload, indent=1, allow_nan=True))
 
 
 def read_json(path: str | Path) -> dict[str, Any]:
@@ -70,6 +70,8 @@ class TrialResult:
         steps: the per-step records (dicts; see ``docs/experiments.md``).
         complete: whether the trial finished (False for a partial, resumable run).
         path: the file it came from.
+        stop_reason: why it stopped ("target_accuracy", "label_budget", "pool_exhausted"),
+            None while it runs.
     """
 
     experiment: str
@@ -83,6 +85,16 @@ class TrialResult:
     steps: tuple[dict[str, Any], ...]
     complete: bool
     path: str = ""
+    stop_reason: str | None = None
+
+    @property
+    def stopped_at_target(self) -> bool:
+        """Whether the trial stopped because it reached its target accuracy.
+
+        Only then does its last accuracy stand for the sizes after its last step (the
+        papers' convention); a trial that stopped at its label budget never got there.
+        """
+        return self.stop_reason == "target_accuracy"
 
     @property
     def sizes(self) -> list[int]:
@@ -127,6 +139,7 @@ class TrialResult:
                 steps=tuple(payload["steps"]),
                 complete=payload["status"] == "complete",
                 path=path,
+                stop_reason=payload.get("stop_reason"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DataError(f"{path or 'payload'} is missing or has a bad field: {error}") from None
@@ -184,10 +197,11 @@ def _csv_row(trial: TrialResult, step: dict[str, Any]) -> list[Any]:
 
 
 def write_steps_csv(trials: Sequence[TrialResult], path: str | Path) -> None:
-    """One CSV row per trial step (acquired points space-separated within a cell)."""
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(CSV_COLUMNS)
-        for trial in trials:
-            for step in trial.steps:
-                writer.writerow(_csv_row(trial, step))
+    """One CSV row per trial step (acquired points space-separated within a cell), atomically."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for trial in trials:
+        for step in trial.steps:
+            writer.writerow(_csv_row(trial, step))
+    atomic_write_text(path, buffer.getvalue())

@@ -1,15 +1,17 @@
 """Run experiments: configs × methods × trials, in parallel processes or as Ray tasks.
 
 Results go to ``OUT/<experiment>/<method>/trial_<i>.json`` (:mod:`.trial`); running the same
-command again resumes unfinished trials and skips finished ones.
+command again resumes unfinished trials and skips finished ones. Several runs may share one
+folder: a trial another process is running is waited for, not run twice (:mod:`.sharing`).
 """
 
 from __future__ import annotations
 
 import os
 import queue as queue_module
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from multiprocessing import active_children, get_context
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from batchbald.experiments.components import fetch_data
 from batchbald.experiments.config import ExperimentConfig
 from batchbald.experiments.preflight import preflight
 from batchbald.experiments.progress import ProgressDisplay
+from batchbald.experiments.sharing import Outcome, run_shared
 from batchbald.experiments.trial import TrialSpec, run_trial
 
 __all__ = ["BACKENDS", "default_jobs", "plan_trials", "run_trials"]
@@ -115,15 +118,14 @@ def _drain(events: Any, display: Callable) -> None:
             return
 
 
-def _run_local(specs, jobs, threads, display, failures) -> None:
+def _run_local(specs, jobs, threads, display, outcome: Outcome) -> None:
     if jobs == 1:
         _set_threads(threads)
         for spec in specs:
             try:
                 run_trial(spec, display)
             except BatchBALDError as error:
-                display(spec.key, "error", {"message": str(error)})
-                failures.append((spec.key, error))
+                outcome.record(spec, error, str(error), display)
         return
     context = get_context("spawn")
     # A plain queue inherited by the workers (no manager process that could outlive a killed
@@ -139,7 +141,7 @@ def _run_local(specs, jobs, threads, display, failures) -> None:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(events, display)
                 for future in done:
-                    _collect(future.result, futures[future], display, failures)
+                    _collect(future.result, futures[future], display, outcome)
         except BaseException:
             # Ctrl-C, SIGTERM (`batchbald run` turns it into SystemExit) or a bug: stop the
             # workers now rather than at the end of their step. Killing one mid-step loses
@@ -165,15 +167,14 @@ def _local_worker(spec: TrialSpec, threads: int) -> dict[str, Any]:
     return _worker(spec, _LOCAL_EVENTS, threads)
 
 
-def _collect(get: Callable, spec: TrialSpec, display: Callable, failures: list) -> None:
+def _collect(get: Callable, spec: TrialSpec, display: Callable, outcome: Outcome) -> None:
     try:
         get()
     except Exception as error:
-        display(spec.key, "error", {"message": f"{type(error).__name__}: {error}"})
-        failures.append((spec.key, error))
+        outcome.record(spec, error, f"{type(error).__name__}: {error}", display)
 
 
-def _run_ray(specs, jobs, threads, display, failures) -> None:
+def _run_ray(specs, jobs, threads, display, outcome: Outcome) -> None:
     try:
         import ray
         from ray.util.queue import Queue
@@ -191,8 +192,11 @@ def _run_ray(specs, jobs, threads, display, failures) -> None:
         done, pending = ray.wait(pending, num_returns=1, timeout=0.2)
         _drain(events, display)
         for ref in done:
-            _collect(lambda ref=ref: ray.get(ref), refs[ref], display, failures)
+            _collect(lambda ref=ref: ray.get(ref), refs[ref], display, outcome)
     _drain(events, display)
+
+
+_RUNNERS = {"local": _run_local, "ray": _run_ray}
 
 
 def _fetch_all(specs: Sequence[TrialSpec]) -> None:
@@ -228,43 +232,56 @@ def run_trials(
     backend: str = "local",
     quiet: bool = False,
     display: Callable | None = None,
-) -> None:
+) -> list[str]:
     """Run ``specs``; failed trials do not stop the others but raise at the end.
+
+    A trial another ``batchbald run`` on the same folder is running is waited for, not run
+    twice (:mod:`~batchbald.experiments.sharing`).
 
     Args:
         specs: from :func:`plan_trials`.
         jobs: parallel processes (local) or concurrent tasks' CPU share (ray); default
             :func:`default_jobs`. Each process uses ``cpu_count // jobs`` torch threads.
-        backend: "local" (processes on this machine) or "ray" (tasks on a Ray cluster; set
-            ``RAY_ADDRESS`` to join one, else a local instance starts; ``out_dir`` must be
-            on a filesystem every node shares).
+        backend: "local" (processes on this machine) or "ray" (tasks on a Ray cluster: set
+            ``RAY_ADDRESS`` to join one; ``out_dir`` must be on a filesystem all nodes share).
         quiet: log lines instead of progress bars.
         display: receives progress events (default: :class:`ProgressDisplay`).
 
+    Returns:
+        The keys of the trials that another process finished meanwhile.
+
     Raises:
         DataError, ConfigError: missing data, or a value it cannot satisfy (checked first).
+        OutputError: a result cannot be saved (full disk, read-only folder): the run stops.
         BatchBALDError: some trials failed (the message lists them).
     """
+    jobs = _checked_jobs(jobs, len(specs), backend)
+    _fetch_all(specs)
+    threads, runner = max(1, (os.cpu_count() or 1) // jobs), _RUNNERS[backend]
+    with _shown(display, len(specs), quiet) as shown:
+        outcome = run_shared(runner, specs, jobs, threads, shown)
+    if outcome.failures:
+        raise BatchBALDError(_failure_summary(outcome.failures, len(specs)))
+    return outcome.elsewhere
+
+
+@contextmanager
+def _shown(display: Callable | None, total: int, quiet: bool) -> Iterator[Callable]:
+    """``display``, or a :class:`ProgressDisplay` of ``total`` trials closed at the end."""
+    if display is not None:
+        yield display
+        return
+    progress = ProgressDisplay(total, quiet=quiet)
+    try:
+        yield progress
+    finally:
+        progress.close()
+
+
+def _checked_jobs(jobs: int | None, num_specs: int, backend: str) -> int:
+    """``jobs`` (default :func:`default_jobs`), checked, and at most one per trial."""
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {', '.join(BACKENDS)}; got {backend!r}")
-    jobs = _checked_jobs(jobs, len(specs))
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    _fetch_all(specs)
-    own_display = display is None
-    display = display or ProgressDisplay(len(specs), quiet=quiet)
-    failures: list[tuple[str, BaseException]] = []
-    try:
-        runner = _run_ray if backend == "ray" else _run_local
-        runner(specs, jobs, threads, display, failures)
-    finally:
-        if own_display:
-            display.close()
-    if failures:
-        raise BatchBALDError(_failure_summary(failures, len(specs)))
-
-
-def _checked_jobs(jobs: int | None, num_specs: int) -> int:
-    """``jobs`` (default :func:`default_jobs`), checked, and at most one per trial."""
     jobs = default_jobs(num_specs) if jobs is None else jobs
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidInputError(f"jobs must be an int ≥ 1; got {jobs!r}")

@@ -9,6 +9,7 @@ states, the finished file equals that of an uninterrupted run (timings aside).
 from __future__ import annotations
 
 import datetime
+import glob
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchbald.atomic import output_error, remove_stale_temporaries
 from batchbald.data import DatasetSplits
 from batchbald.errors import BatchBALDError, ConfigError
 from batchbald.experiments.components import make_trial_split, prepare_data
@@ -29,7 +31,14 @@ from batchbald.loop import (
     StepRecord,
 )
 
-__all__ = ["TrialBusyError", "TrialSpec", "build_trial_loop", "run_trial", "trial_lock"]
+__all__ = [
+    "TrialBusyError",
+    "TrialSpec",
+    "build_trial_loop",
+    "run_trial",
+    "trial_is_busy",
+    "trial_lock",
+]
 
 Progress = Callable[[str, str, dict[str, Any]], None]
 # Keys of the config that do not change a trial's results (ignored when resuming); of the
@@ -47,15 +56,20 @@ def trial_lock(path: Path, key: str = "") -> Iterator[None]:
 
     Raises:
         TrialBusyError: another process holds it (the message names the lock file).
+        OutputError: the lock file cannot be created (e.g. a read-only results folder).
     """
     try:
         import fcntl
     except ImportError:  # not POSIX: no protection against concurrent runs
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".lock")
-    with open(lock_path, "a") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a")  # closed by the with below
+    except OSError as error:
+        raise output_error(lock_path, error, "create the lock file") from error
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -67,6 +81,15 @@ def trial_lock(path: Path, key: str = "") -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def trial_is_busy(path: Path) -> bool:
+    """Whether another process holds the lock of the trial file ``path`` right now."""
+    try:
+        with trial_lock(path):
+            return False
+    except TrialBusyError:
+        return True
 
 
 @dataclass(frozen=True)
@@ -222,6 +245,8 @@ def run_trial(spec: TrialSpec, progress: Progress | None = None) -> dict[str, An
         TrialBusyError: another process is running the same trial file.
     """
     with trial_lock(spec.path, spec.key):
+        # Nobody else writes this trial now: a temporary file of it is a dead run's leftover.
+        remove_stale_temporaries(spec.path.parent, glob.escape(spec.path.name))
         return _run_trial(spec, progress)
 
 

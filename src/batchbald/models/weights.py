@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from batchbald.atomic import atomic_write_bytes
 from batchbald.data.array_files import check_format, load_torch
 from batchbald.errors import WeightsError
 
@@ -63,10 +64,7 @@ def write_safetensors(tensors: Mapping[str, torch.Tensor], path: str | os.PathLi
         offset += len(data)
     encoded = json.dumps(header).encode()
     encoded += b" " * (-len(encoded) % 8)
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks))
-    os.replace(temporary, path)
+    atomic_write_bytes(path, struct.pack("<Q", len(encoded)) + encoded + b"".join(chunks))
 
 
 def read_weights(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,16 +43,6 @@ DTYPES = ("float32", "float64")
 def shard_name(index: int) -> str:
     """File name of shard ``index`` inside a store directory."""
     return f"shard-{index:06d}.npy"
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file, fsync and rename (all or nothing)."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
 
 
 def _read_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:

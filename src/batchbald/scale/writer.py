@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from batchbald.atomic import atomic_write_bytes, remove_stale_temporaries
 from batchbald.errors import InvalidInputError, StoreError
 from batchbald.scale.store import (
     DTYPES,
     FORMAT,
     MANIFEST,
-    atomic_write_bytes,
     expected_shards,
     read_manifest,
     shard_name,
@@ -77,6 +77,7 @@ class StoreWriter:
         self.layout = {"format": FORMAT, "version": 1, **sizes, "dtype": dtype}
         self.sizes = expected_shards(num_rows, shard_rows)
         self.path.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.path)  # left by a job killed mid-write
         self.shards: dict[str, Any] = {}
         if (self.path / MANIFEST).exists():
             manifest = read_manifest(self.path)
@@ -122,13 +123,14 @@ class StoreWriter:
                 f"got {array.dtype.name} {array.shape}"
             )
         data = npy_bytes(array)
-        atomic_write_bytes(self.path / shard_name(index), data)
+        atomic_write_bytes(self.path / shard_name(index), data, tidy=False)
         self.shards[str(index)] = {"rows": expected[0], "sha256": hashlib.sha256(data).hexdigest()}
         self._write_manifest()
 
     def _write_manifest(self) -> None:
         manifest = {**self.layout, "shards": dict(sorted(self.shards.items(), key=_by_index))}
-        atomic_write_bytes(self.path / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+        text = json.dumps(manifest, indent=1) + "\n"
+        atomic_write_bytes(self.path / MANIFEST, text.encode(), tidy=False)
 
 
 def _by_index(item: tuple[str, Any]) -> int:
