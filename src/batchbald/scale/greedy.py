@@ -41,7 +41,9 @@ import numpy as np
 import torch
 
 from batchbald.acquisition import AcquisitionResult, batchbald
+from batchbald.acquisition.greedy.options import DEFAULT_NUM_SAMPLES, GreedyOptions
 from batchbald.errors import InvalidInputError
+from batchbald.scale.sampled import points_that_could_win, sampled_steps
 from batchbald.scale.store import LogProbStore
 from batchbald.scale.streaming import (
     DEFAULT_CHUNK_ROWS,
@@ -52,8 +54,10 @@ from batchbald.scale.streaming import (
 
 __all__ = ["StreamedBatch", "streamed_batchbald"]
 
-# Gains must beat the best left-out BALD by this much (covers rounding of the differences).
+# Gains must beat the best left-out bound by this much (covers rounding of the differences);
+# with dtype=float32 joint-probability maths, by more.
 CERTIFICATE_TOLERANCE = 1e-9
+FLOAT32_TOLERANCE = 1e-4
 # Default share of max_memory_bytes for the loaded candidates (the rest is the engine's).
 CANDIDATE_SHARE = 0.5
 
@@ -94,6 +98,25 @@ def _candidate_limits(
     return min(max(initial, batch_size), limit), limit
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A greedy rule on loaded candidates and the check of its sampled steps.
+
+    Attributes:
+        greedy: ``(candidates, generator) -> AcquisitionResult`` on the candidates' rows.
+        could_win: ``(picks, loaded, state) -> rows`` left out that could beat a sampled pick.
+        settings: the greedy options (M decides which steps are sampled).
+    """
+
+    greedy: Any
+    could_win: Any
+    settings: GreedyOptions
+
+
+def _tolerance(dtype: torch.dtype) -> float:
+    return CERTIFICATE_TOLERANCE if dtype == torch.float64 else FLOAT32_TOLERANCE
+
+
 def streamed_batchbald(
     store: LogProbStore,
     batch_size: int,
@@ -123,8 +146,9 @@ def streamed_batchbald(
     num_rows, batch_size = store.shape[0], check_batch_size(batch_size, store.shape[0])
     limits = (initial_candidates, max_candidates, max_memory_bytes)
     size, limit = _candidate_limits(store, batch_size, *limits)
-    top = _best_bald(store, min(num_rows, limit + 1), chunk_rows)  # and the best left out
+    top = _best_bound(stream_scores(store, "bald", chunk_rows=chunk_rows), min(num_rows, limit + 1))
     engine_budget = max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE)))
+    settings = _settings(options, engine_budget)
 
     def greedy(candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
         return batchbald(
@@ -132,40 +156,67 @@ def streamed_batchbald(
             max_memory_bytes=engine_budget, **options,
         )  # fmt: skip
 
-    return _certified(greedy, top, size, limit, num_rows, generator or torch.default_generator)
+    def could_win(picks: np.ndarray, loaded: np.ndarray, state: torch.Tensor) -> np.ndarray:
+        steps = sampled_steps(store.take(picks), settings, state)
+        return points_that_could_win(store, loaded, steps, _tolerance(settings.dtype))
+
+    rule = Rule(greedy, could_win, settings)
+    return _certified(rule, top, size, limit, store.shape, generator or torch.default_generator)
+
+
+def _settings(options: dict[str, Any], engine_budget: int) -> GreedyOptions:
+    return GreedyOptions.checked(
+        options.get("num_samples", DEFAULT_NUM_SAMPLES), None,
+        options.get("dtype", torch.float64), engine_budget, options.get("lazy", True),
+    )  # fmt: skip
+
+
+def _exact_gains_certified(rule: Rule, scores_b: torch.Tensor, threshold: float, classes: int):
+    """Every exact step's gain beats τ (the best bound left out) by the tolerance."""
+    gains = _gains(scores_b)
+    # Step 0 scores by BALD (no configurations); the exact steps follow until C^(i+1) > M.
+    sampled = rule.settings.sampled
+    exact = [0] + [step for step in range(1, len(gains)) if not sampled(classes, step)]
+    tolerance = _tolerance(rule.settings.dtype)
+    return bool(np.all(gains[exact] > threshold + tolerance)), float(gains[exact].min())
 
 
 def _certified(
-    greedy: Any, top: RunningTop, size: int, limit: int, num_rows: int, generator: torch.Generator
+    rule: Rule, top: RunningTop, size: int, limit: int, shape: Any, generator: torch.Generator
 ) -> StreamedBatch:
-    """Run ``greedy`` on the best ``size`` candidates, growing them until the picks certify."""
-    state = generator.get_state()
-    rounds = 0
+    """Run greedy on the best ``size`` candidates (and any flagged), growing until certified."""
+    num_rows, classes = shape[0], shape[2]
+    state, rounds, flagged = generator.get_state(), 0, np.empty(0, dtype=np.int64)
     while True:
         rounds += 1
-        candidates = np.sort(top.indices[:size])
+        candidates = np.union1d(np.sort(top.indices[:size]), flagged)
         threshold = float(top.keys[size]) if size < num_rows else -math.inf
-        result = greedy(candidates, generator)
-        gains = _gains(result.scores)
-        if bool(np.all(gains > threshold + CERTIFICATE_TOLERANCE)) or size >= num_rows:
-            picks = torch.from_numpy(candidates[result.indices.cpu().numpy()])
-            return StreamedBatch(
-                AcquisitionResult(indices=picks, scores=result.scores), size, rounds, threshold
-            )
-        if size >= limit:
+        result = rule.greedy(candidates, generator)
+        picks = candidates[result.indices.cpu().numpy()]
+        exact_ok, smallest = _exact_gains_certified(rule, result.scores, threshold, classes)
+        if len(candidates) >= num_rows:
+            break
+        more = rule.could_win(picks, candidates, state) if exact_ok else flagged[:0]
+        if exact_ok and not len(more):
+            break
+        flagged = np.union1d(flagged, more)
+        size = _next_size(size, limit, top.keys, smallest)
+        if len(candidates) >= limit or len(np.union1d(top.indices[:size], flagged)) > limit:
             raise InvalidInputError(
-                f"streamed BatchBALD needs more than max_candidates = {limit} candidates: the "
-                f"smallest gain {gains.min():.6g} does not beat the best BALD left out "
-                f"({threshold:.6g}); raise max_memory_bytes or max_candidates"
+                f"streamed greedy needs more than max_candidates = {limit} candidates: the "
+                f"smallest exact gain {smallest:.6g} vs the best bound left out "
+                f"({threshold:.6g}), {len(more)} point(s) that could beat a sampled pick; "
+                "raise max_memory_bytes or max_candidates"
             )
         generator.set_state(state)
-        size = _next_size(size, limit, top.keys, gains.min())
+    batch = AcquisitionResult(indices=torch.from_numpy(picks), scores=result.scores)
+    return StreamedBatch(batch, len(candidates), rounds, threshold)
 
 
-def _best_bald(store: LogProbStore, size: int, chunk_rows: int) -> RunningTop:
-    """One pass: the ``size`` highest BALD scores (index ascending among ties)."""
+def _best_bound(slices: Any, size: int) -> RunningTop:
+    """One pass over ``(start, bound_n)`` slices: the ``size`` highest (index ascending)."""
     top = RunningTop(size)
-    for start, scores_n in stream_scores(store, "bald", chunk_rows=chunk_rows):
+    for start, scores_n in slices:
         top.push(scores_n.numpy(), start, scores_n.numpy())
     return top
 
