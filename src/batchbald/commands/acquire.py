@@ -82,7 +82,7 @@ def acquire_command(args: argparse.Namespace) -> int:
     from batchbald.acquisition import get_acquirer
     from batchbald.scale.command import select_from_store, streams
 
-    if streams(args.log_probs, args.method, args.eval_log_probs is not None):
+    if streams(args.log_probs, args.method, args.eval_log_probs):
         # A store directory or a .npy larger than memory: streamed, same picks (docs/scale.md).
         result, shape, params = select_from_store(args)
         _print_picks(args.method, result, shape)
