@@ -39,6 +39,11 @@ def add_parser(commands: Any) -> None:
         help="the pool (default with --campaign: the campaign's source)",
     )
     score.add_argument("--out", required=True, help="store directory to write (or resume)")
+    _add_model_options(score)
+    _add_job_options(score)
+
+
+def _add_model_options(score: argparse.ArgumentParser) -> None:
     model = score.add_argument_group("model (one of)")
     model.add_argument(
         "--campaign",
@@ -61,7 +66,6 @@ def add_parser(commands: Any) -> None:
     model.add_argument(
         "--num-classes", type=int, default=None, metavar="C", help="classes of --model"
     )
-    _add_job_options(score)
 
 
 def _add_job_options(score: argparse.ArgumentParser) -> None:

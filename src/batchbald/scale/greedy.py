@@ -52,7 +52,7 @@ from batchbald.scale.streaming import (
     stream_scores,
 )
 
-__all__ = ["StreamedBatch", "streamed_batchbald"]
+__all__ = ["Rule", "StreamedBatch", "streamed_batchbald", "streamed_greedy"]
 
 # Gains must beat the best left-out bound by this much (covers rounding of the differences);
 # with dtype=float32 joint-probability maths, by more.
@@ -98,21 +98,6 @@ def _candidate_limits(
     return min(max(initial, batch_size), limit), limit
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A greedy rule on loaded candidates and the check of its sampled steps.
-
-    Attributes:
-        greedy: ``(candidates, generator) -> AcquisitionResult`` on the candidates' rows.
-        could_win: ``(picks, loaded, state) -> rows`` left out that could beat a sampled pick.
-        settings: the greedy options (M decides which steps are sampled).
-    """
-
-    greedy: Any
-    could_win: Any
-    settings: GreedyOptions
-
-
 def _tolerance(dtype: torch.dtype) -> float:
     return CERTIFICATE_TOLERANCE if dtype == torch.float64 else FLOAT32_TOLERANCE
 
@@ -143,24 +128,76 @@ def streamed_batchbald(
     Raises:
         InvalidInputError: the certificate still fails with ``max_candidates`` loaded.
     """
-    num_rows, batch_size = store.shape[0], check_batch_size(batch_size, store.shape[0])
+    batch_size = check_batch_size(batch_size, store.shape[0])
+    bounds = stream_scores(store, "bald", chunk_rows=chunk_rows)
     limits = (initial_candidates, max_candidates, max_memory_bytes)
-    size, limit = _candidate_limits(store, batch_size, *limits)
-    top = _best_bound(stream_scores(store, "bald", chunk_rows=chunk_rows), min(num_rows, limit + 1))
-    engine_budget = max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE)))
-    settings = _settings(options, engine_budget)
+    return streamed_greedy(
+        Rule(batchbald, (store,), 1.0, batch_size, options), bounds, limits, generator
+    )
 
-    def greedy(candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
-        return batchbald(
-            store.take(candidates), batch_size, generator=generator,
-            max_memory_bytes=engine_budget, **options,
+
+@dataclass(frozen=True)
+class Rule:
+    """An in-memory greedy rule over stores, run on loaded candidates, and its sampled check.
+
+    Attributes:
+        fn: the in-memory rule, ``fn(*rows, b, generator=..., max_memory_bytes=..., **options)``.
+        stores: ``(store,)``, or ``(store, eval_store)`` for the evaluation rules.
+        penalty: λ of the sampled-step bound (1 for BatchBALD, see :mod:`.sampled`).
+        batch_size: b.
+        options: ``num_samples``, ``dtype``, ``lazy``.
+        engine_budget: the engine's ``max_memory_bytes``.
+    """
+
+    fn: Any
+    stores: tuple[LogProbStore, ...]
+    penalty: float
+    batch_size: int
+    options: dict[str, Any]
+    engine_budget: int = 2**29
+
+    @property
+    def settings(self) -> GreedyOptions:
+        """The greedy options (M decides which steps are sampled)."""
+        return _settings(self.options, self.engine_budget)
+
+    def greedy(self, candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
+        """The rule on the candidates' rows (in pool order) with ``generator``."""
+        rows = [store.take(candidates) for store in self.stores]
+        return self.fn(
+            *rows, self.batch_size, generator=generator, max_memory_bytes=self.engine_budget,
+            **self.options,
         )  # fmt: skip
 
-    def could_win(picks: np.ndarray, loaded: np.ndarray, state: torch.Tensor) -> np.ndarray:
-        steps = sampled_steps(store.take(picks), settings, state)
-        return points_that_could_win(store, loaded, steps, _tolerance(settings.dtype))
+    def could_win(self, picks: np.ndarray, loaded: np.ndarray, state: torch.Tensor) -> np.ndarray:
+        """Left-out rows whose bound U_i could beat a sampled step's pick (empty: certified)."""
+        picked = [store.take(picks) for store in self.stores]
+        eval_rows = picked[1] if len(picked) > 1 else None
+        steps = sampled_steps(picked[0], self.settings, state, eval_rows, self.penalty)
+        eval_store = self.stores[1] if len(self.stores) > 1 else None
+        tolerance = _tolerance(self.settings.dtype)
+        return points_that_could_win(self.stores[0], loaded, steps, tolerance, eval_store)
 
-    rule = Rule(greedy, could_win, settings)
+
+def streamed_greedy(
+    rule: Rule, bounds: Any, limits: tuple, generator: torch.Generator | None
+) -> StreamedBatch:
+    """Run ``rule`` over its stores: one pass keeps the highest ``bounds``, then certify.
+
+    Args:
+        rule: the rule and its stores.
+        bounds: ``(start, bound_n)`` slices of every point's bound on its exact-phase gain.
+        limits: ``(initial_candidates, max_candidates, max_memory_bytes)``.
+        generator: the caller's CPU generator.
+    """
+    store, (initial, most, budget) = rule.stores[0], limits
+    # The loaded candidates hold rows of every store: the budget is split between them.
+    size, limit = _candidate_limits(
+        store, rule.batch_size, initial, most, budget // len(rule.stores)
+    )
+    top = _best_bound(bounds, min(store.shape[0], limit + 1))
+    engine_budget = max(2**20, int(budget * (1 - CANDIDATE_SHARE)))
+    rule = Rule(rule.fn, rule.stores, rule.penalty, rule.batch_size, rule.options, engine_budget)
     return _certified(rule, top, size, limit, store.shape, generator or torch.default_generator)
 
 

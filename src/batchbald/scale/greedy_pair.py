@@ -26,22 +26,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from batchbald.acquisition import AcquisitionResult, conditional_entropy, entropy
+from batchbald.acquisition import conditional_entropy, entropy
 from batchbald.acquisition.batch_evaluation import batch_eig, batch_evaluation_bald
 from batchbald.errors import InvalidInputError
-from batchbald.scale.greedy import (
-    CANDIDATE_SHARE,
-    Rule,
-    StreamedBatch,
-    _best_bound,
-    _candidate_limits,
-    _certified,
-    _settings,
-    _tolerance,
-)
-from batchbald.scale.sampled import points_that_could_win, sampled_steps
+from batchbald.scale.greedy import Rule, StreamedBatch, streamed_greedy
 from batchbald.scale.store import LogProbStore
-from batchbald.scale.streaming import DEFAULT_CHUNK_ROWS, check_batch_size, stream_scores
+from batchbald.scale.streaming import (
+    DEFAULT_CHUNK_ROWS,
+    check_batch_size,
+    slice_rows,
+    stream_scores,
+)
 
 __all__ = ["PAIRED_RULES", "streamed_batch_evaluation"]
 
@@ -59,7 +54,7 @@ def _first_bounds(
     if penalty == 1.0:  # floor = 0: the bound is the training model's BALD
         yield from stream_scores(store, "bald", chunk_rows=chunk_rows)
         return
-    for start, log_probs_n_K_C in store.chunks(chunk_rows):
+    for start, log_probs_n_K_C in store.chunks(slice_rows(store, chunk_rows)):
         rows = np.arange(start, start + len(log_probs_n_K_C))
         eval_floor_n = conditional_entropy(eval_store.take(rows))
         yield start, entropy(log_probs_n_K_C) - eval_floor_n
@@ -109,25 +104,8 @@ def streamed_batch_evaluation(
     """
     _check_pair(store, eval_store, method)
     rule_fn, penalty = PAIRED_RULES[method]
-    num_rows, batch_size = store.shape[0], check_batch_size(batch_size, store.shape[0])
-    limits = (initial_candidates, max_candidates, max_memory_bytes // 2)  # rows of two stores
-    size, limit = _candidate_limits(store, batch_size, *limits)
+    batch_size = check_batch_size(batch_size, store.shape[0])
+    rule = Rule(rule_fn, (store, eval_store), penalty, batch_size, options)
     bounds = _first_bounds(store, eval_store, penalty, chunk_rows)
-    top = _best_bound(bounds, min(num_rows, limit + 1))
-    engine_budget = max(2**20, int(max_memory_bytes * (1 - CANDIDATE_SHARE)))
-    settings = _settings(options, engine_budget)
-
-    def greedy(candidates: np.ndarray, generator: torch.Generator) -> AcquisitionResult:
-        return rule_fn(
-            store.take(candidates), eval_store.take(candidates), batch_size,
-            generator=generator, max_memory_bytes=engine_budget, **options,
-        )  # fmt: skip
-
-    def could_win(picks: np.ndarray, loaded: np.ndarray, state: torch.Tensor) -> np.ndarray:
-        rows = (store.take(picks), settings, state, eval_store.take(picks), penalty)
-        steps = sampled_steps(*rows)
-        tolerance = _tolerance(settings.dtype)
-        return points_that_could_win(store, loaded, steps, tolerance, eval_store)
-
-    rule = Rule(greedy, could_win, settings)
-    return _certified(rule, top, size, limit, store.shape, generator or torch.default_generator)
+    limits = (initial_candidates, max_candidates, max_memory_bytes)
+    return streamed_greedy(rule, bounds, limits, generator)
