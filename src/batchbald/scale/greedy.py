@@ -7,11 +7,13 @@ BatchBALD's marginal gain is submodular (Kirsch et al. 2019, Prop. 1): a candida
    τ is the BALD of the best point left out (τ = -∞ when nothing is left out);
 2. :func:`~batchbald.acquisition.batchbald` runs in memory on those L candidates (in pool
    order) with the caller's generator;
-3. if every pick's gain g_i exceeds τ (beyond a tolerance), no left-out point could have beaten
-   any pick, so the picks are those of the same call on the whole pool; otherwise the
-   generator is rewound and L grows (never a guess: the answer is returned only when
-   the certificate holds, or every point is loaded). The next L holds at least every point
-   whose BALD reaches 90% of the smallest gain seen, and is at least twice the last.
+3. if every exact step's gain g_i exceeds τ (beyond a tolerance), no left-out point could
+   have beaten its pick; every sampled step is checked by :mod:`batchbald.scale.sampled`
+   (a concavity bound U_i on the engine's Monte-Carlo estimate, one more pass). Then the
+   picks are those of the same call on the whole pool; otherwise the generator is rewound,
+   the points that broke the check join and L grows (never a guess: the answer is returned
+   only when the certificate holds, or every point is loaded). The next L holds at least every
+   point whose BALD reaches 90% of the smallest exact gain, and is at least twice the last.
 
 Why the candidate set cannot change the random stream: the in-memory call draws randomness only
 to sample label configurations of the batch chosen so far (``joint_entropy.
@@ -19,16 +21,10 @@ sample_configurations`` from the picks' rows: a ``randperm(K)`` and M uniforms p
 point, ``acquisition/greedy/single.py``), never per candidate.
 So while two calls have made the same picks, their generators are in the same state and their
 next configurations are the same; by induction over steps, the same picks give the same stream.
-The candidates only enter through the argmax, which step 3 certifies.
-
-Exactness. While the joint entropies are exact (C^(i+1) ≤ M), g_i = cumulative_i -
-cumulative_{i-1} is the exact gain and the engine is exact greedy, so the certificate is a proof.
-In the sampled phase g_i is the difference of two estimates of the joint MI and the engine (full
-greedy: its lazy bounds are valid ones) compares Monte-Carlo estimates of gains, which need not
-respect the BALD bound; there the
-certificate checks the bound on the estimates the engine reports, and ``tests/scale/
-test_greedy.py`` compares against the in-memory call on random pools. The report says how many
-candidates were loaded and how many rounds it took.
+The candidates only enter through the argmax, which step 3 certifies in both phases
+(``docs/scale.md``, "Exactness in both phases"). The report says how many candidates were
+loaded and how many rounds it took. :func:`streamed_greedy` is the scheme for any rule;
+:mod:`batchbald.scale.greedy_pair` runs BatchEvaluationBALD and BatchEIG with it.
 """
 
 from __future__ import annotations
