@@ -123,7 +123,7 @@ def _child(args: argparse.Namespace, what: str) -> dict:
         "--child", what,
     ]  # fmt: skip
     timeout = args.peer_timeout if what.startswith(("redux", "baal")) else None
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, preexec_fn=_cap(what)
@@ -135,7 +135,8 @@ def _child(args: argparse.Namespace, what: str) -> dict:
         tail = (done.stderr or "").strip().splitlines()[-3:]
         return {"what": what, "status": f"failed (exit {done.returncode})", "stderr": tail}
     record = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"what": what, "status": "ok", "process_wall_s": wall, **record}
+    load = {"load_average_before": load_before, "load_average_after": os.getloadavg()}
+    return {"what": what, "status": "ok", "process_wall_s": wall, **load, **record}
 
 
 def main() -> None:

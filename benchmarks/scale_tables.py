@@ -16,6 +16,9 @@ def _row(record: dict) -> str:
     extra = ""
     if "candidates_loaded" in record:
         extra = f"{record['candidates_loaded']:,} candidates loaded, {record['rounds']} round(s)"
+    if "load_average_before" in record:  # 1-minute load average before -> after
+        before, after = record["load_average_before"][0], record["load_average_after"][0]
+        extra += f"{'; ' if extra else ''}load {before:.1f} → {after:.1f}"
     return (
         f"| {record['what']} | {record['seconds']:.1f} | {record['peak_rss_mib']:,.0f} | {extra} |"
     )

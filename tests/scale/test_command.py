@@ -57,3 +57,24 @@ def test_store_errors_are_one_line_exit_2(tmp_path, capsys):
     args = ["acquire", str(tmp_path / "store"), "--method", "thompson_bald", "--batch-size", "2"]
     assert main(args) == 2
     assert "cannot stream a store directory; methods that can: bald" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["batch_evaluation_bald", "batch_eig"])
+def test_evaluation_rules_stream_two_store_directories(tmp_path, capsys, method):
+    """POOL and --eval-log-probs both store directories: streamed, the in-memory picks."""
+    train = random_pool(600, 5, 3, seed=4, spread=0.6)
+    evaluation = random_pool(600, 5, 3, seed=5, spread=0.6)
+    write_store(tmp_path / "train", train, shard_rows=200)
+    write_store(tmp_path / "eval", evaluation, shard_rows=150)
+    np.save(tmp_path / "train.npy", train.numpy())
+    np.save(tmp_path / "eval.npy", evaluation.numpy())
+    picks = {}
+    for pool, other in (("train", "eval"), ("train.npy", "eval.npy")):
+        out = tmp_path / f"{pool}.json"
+        args = ["acquire", str(tmp_path / pool), "--method", method, "--batch-size", "4",
+                "--eval-log-probs", str(tmp_path / other), "--out", str(out)]  # fmt: skip
+        assert main([*args, "--param", "num_samples=60"]) == 0
+        picks[pool] = json.loads(out.read_text())
+    assert "candidates loaded:" in capsys.readouterr().out
+    assert picks["train"]["indices"] == picks["train.npy"]["indices"]
+    assert picks["train"]["scores"] == picks["train.npy"]["scores"]

@@ -76,3 +76,51 @@ def test_not_enough_room_is_a_named_error_not_a_guess(tmp_path):
     ):
         warnings.simplefilter("ignore")
         streamed_batchbald(store, 8, num_samples=100, max_candidates=40, initial_candidates=10)
+
+
+@pytest.mark.parametrize(("seed", "initial"), [(10, 32), (11, 64), (12, 16), (13, 128)])
+def test_deep_into_the_sampled_phase(tmp_path, seed, initial):
+    """b = 10 with C = 3, M = 50: steps 3..9 estimate joint entropies from sampled
+    configurations (3^4 = 81 > 50). Picks, scores and the generator's final state equal the
+    in-memory call's; the sampled steps are certified by the U_i bound (scale/sampled.py)."""
+    log_probs = random_pool(3000, 8, 3, seed=seed, spread=0.6)
+    store = write_store(tmp_path / "s", log_probs, shard_rows=700)
+    memory_generator, streamed_generator = (torch.Generator().manual_seed(seed) for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = batchbald(log_probs, 10, num_samples=50, generator=memory_generator)
+        streamed = streamed_batchbald(
+            store, 10, num_samples=50, generator=streamed_generator, initial_candidates=initial
+        )
+    assert streamed.result.indices.tolist() == expected.indices.tolist()
+    assert torch.equal(streamed.result.scores, expected.scores)
+    assert torch.equal(memory_generator.get_state(), streamed_generator.get_state())
+    assert streamed.candidates_loaded < 3000
+
+
+def test_replayed_configurations_are_the_engines(tmp_path):
+    """The certificate replays each sampled step's configurations from the picks' rows and the
+    generator's starting state; the engine's reported scores follow from them to 1e-10:
+    scores[i] = H_i(y_A) − Σ_a E_ω H(y_a | ω) + ĝ_i(pick_i) under the replayed draws."""
+    from batchbald.acquisition import conditional_entropy
+    from batchbald.acquisition import joint_entropy as je
+    from batchbald.acquisition.greedy.options import GreedyOptions
+    from batchbald.scale.sampled import sampled_steps
+
+    log_probs = random_pool(500, 6, 3, seed=3, spread=0.6).double()
+    generator = torch.Generator().manual_seed(4)
+    state = generator.get_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = batchbald(log_probs, 7, num_samples=40, generator=generator)
+    picks = result.indices
+    options = GreedyOptions(num_samples=40)
+    steps = sampled_steps(log_probs[picks], options, state)
+    assert [step.step for step in steps] == [3, 4, 5, 6]  # 3^(i+1) > 40 from i = 3
+    replay = torch.Generator()
+    replay.set_state(state)
+    penalties = conditional_entropy(log_probs[picks])
+    for step in steps:
+        configs = je.sample_configurations(log_probs[picks[: step.step]], 40, generator=replay)
+        before = configs.entropy() - float(penalties[: step.step].sum())
+        assert abs(before + step.gain - float(result.scores[step.step])) < 1e-10

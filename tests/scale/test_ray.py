@@ -195,3 +195,24 @@ def test_trial_backend_on_ray(tmp_path):
             for step in one:
                 step.pop("timings")
         assert steps[0] == steps[1]
+
+
+def test_score_command_on_local_ray_is_byte_identical_to_local(tmp_path, capsys):
+    """``batchbald score --ray`` (the instance this module started) writes the local bytes."""
+    from batchbald.cli import main
+    from batchbald.models.weights import write_safetensors
+
+    images = np.random.default_rng(0).integers(0, 255, (40, 28, 28)).astype(np.uint8)
+    np.savez(tmp_path / "pool.npz", images=images)
+    write_safetensors(MODEL.state_dict(), tmp_path / "cnn.safetensors")
+    common = ["score", f"npz:{tmp_path / 'pool.npz'}", "--model", "mnist_cnn", "--weights",
+              str(tmp_path / "cnn.safetensors"), "--num-classes", "10", "--k", "4",
+              "--shard-rows", "8"]  # fmt: skip
+    assert main([*common, "--out", str(tmp_path / "local")]) == 0
+    assert main([*common, "--out", str(tmp_path / "ray"), "--ray"]) == 0
+    assert "on local Ray" in capsys.readouterr().out
+    for index in range(5):
+        name = shard_name(index)
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
+    manifest = (tmp_path / "ray" / "manifest.json").read_text()
+    assert manifest == (tmp_path / "local" / "manifest.json").read_text()

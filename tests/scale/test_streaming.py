@@ -86,3 +86,13 @@ def test_bad_arguments(pool):
         streamed_top_k(store, "nope", 3)
     with pytest.raises(InvalidInputError, match="coldness must be a real number ≥ 0"):
         streamed_stochastic(store, "bald", 3, coldness=-1.0)
+
+
+def test_slices_are_capped_in_elements(tmp_path):
+    """chunk_rows is capped so a slice holds at most CHUNK_ELEMENTS (C = 100 pools: 6,553 rows
+    of K = 20), bounding the score functions' temporaries whatever K · C is."""
+    from batchbald.scale.streaming import CHUNK_ELEMENTS, slice_rows
+
+    store = write_store(tmp_path / "s", random_pool(10, 20, 100, seed=0), shard_rows=5)
+    assert slice_rows(store, 2**16) == CHUNK_ELEMENTS // 2000 == 6553
+    assert slice_rows(store, 7) == 7

@@ -7,9 +7,9 @@ Handlers import what they need when they run, so ``batchbald --help`` stays fast
 """
 
 from batchbald.campaign import cli as campaign
-from batchbald.commands import acquire, listing, report, run
+from batchbald.commands import acquire, listing, report, run, score
 
 __all__ = ["COMMANDS"]
 
 #: The command modules in the order ``batchbald --help`` lists them.
-COMMANDS = (run, report, listing, acquire, campaign)
+COMMANDS = (run, report, listing, acquire, score, campaign)

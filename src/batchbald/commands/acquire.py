@@ -96,7 +96,7 @@ def acquire_command(args: argparse.Namespace) -> int:
 
     if args.out:  # checked before the work: a mistake here must not cost a long acquisition
         check_output_file(args.out, "--out", overwrite=args.overwrite)
-    if streams(args.log_probs, args.method, args.eval_log_probs is not None):
+    if streams(args.log_probs, args.method, args.eval_log_probs):
         # A store directory or a .npy larger than memory: streamed, same picks (docs/scale.md).
         result, shape, params = select_from_store(args)
         _print_picks(args.method, result, shape)

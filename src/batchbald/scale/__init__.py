@@ -5,6 +5,7 @@ public functions. Ray is optional (``pip install 'batchbald[ray]'``) and importe
 """
 
 from batchbald.scale.greedy import StreamedBatch, streamed_batchbald
+from batchbald.scale.greedy_pair import streamed_batch_evaluation
 from batchbald.scale.store import LogProbStore, open_store
 from batchbald.scale.streaming import stream_scores, streamed_stochastic, streamed_top_k
 from batchbald.scale.writer import StoreWriter
@@ -15,6 +16,7 @@ __all__ = [
     "StreamedBatch",
     "open_store",
     "stream_scores",
+    "streamed_batch_evaluation",
     "streamed_batchbald",
     "streamed_stochastic",
     "streamed_top_k",

@@ -16,6 +16,7 @@ import torch
 from batchbald.acquisition import AcquisitionResult, get_acquirer, random_batch
 from batchbald.errors import InvalidInputError
 from batchbald.scale.greedy import describe, streamed_batchbald
+from batchbald.scale.greedy_pair import PAIRED_RULES, streamed_batch_evaluation
 from batchbald.scale.store import LogProbStore, open_store
 from batchbald.scale.streaming import streamed_stochastic, streamed_top_k
 
@@ -45,19 +46,23 @@ def _memory_bytes() -> int:
 STREAM_MIN_BYTES = _memory_bytes() // 2
 
 
-def streams(path: str | Path, method: str, has_eval_log_probs: bool) -> bool:
+def streams(path: str | Path, method: str, eval_path: str | Path | None = None) -> bool:
     """Whether ``batchbald acquire`` should stream ``path`` instead of loading it.
 
+    The evaluation rules (``batch_evaluation_bald``, ``batch_eig``) stream when ``path`` and
+    ``eval_path`` (``--eval-log-probs``) are both store directories.
+
     Raises:
-        InvalidInputError: a store directory with a method that cannot stream, or with
-            ``--eval-log-probs`` (the evaluation-model rules need both pools in memory).
+        InvalidInputError: a store directory with a method that cannot stream it.
     """
     path = Path(path)
     if path.is_dir():
-        if method not in STREAMABLE or has_eval_log_probs:
+        paired = method in PAIRED_RULES and eval_path is not None and Path(eval_path).is_dir()
+        if not paired and (method not in STREAMABLE or eval_path is not None):
             raise InvalidInputError(
                 f"method {method!r} cannot stream a store directory; methods that can: "
-                f"{', '.join(STREAMABLE)}"
+                f"{', '.join(STREAMABLE)}; and {', '.join(PAIRED_RULES)} with an "
+                "--eval-log-probs store directory"
             )
         return True
     return (
@@ -65,15 +70,27 @@ def streams(path: str | Path, method: str, has_eval_log_probs: bool) -> bool:
         and path.is_file()
         and path.stat().st_size > STREAM_MIN_BYTES
         and method in STREAMABLE
-        and not has_eval_log_probs
+        and eval_path is None
     )
 
 
-def select(store: LogProbStore, method: str, params: dict[str, Any], batch_size: int, seed: int):
+def select(
+    store: LogProbStore,
+    method: str,
+    params: dict[str, Any],
+    batch_size: int,
+    seed: int,
+    eval_store: LogProbStore | None = None,
+):
     """The batch of ``method`` over ``store`` and the work counters (``{}`` for one-pass rules)."""
     generator = torch.Generator().manual_seed(seed)
     if method == "batchbald":
         batch = streamed_batchbald(store, batch_size, generator=generator, **params)
+        return batch.result, describe(batch, store.shape[0])
+    if method in PAIRED_RULES:
+        batch = streamed_batch_evaluation(
+            store, eval_store, batch_size, method=method, generator=generator, **params
+        )
         return batch.result, describe(batch, store.shape[0])
     if method == "random":
         return random_batch(store.shape[0], batch_size, generator=generator), {}
@@ -94,8 +111,9 @@ def select_from_store(args: Any) -> tuple[AcquisitionResult, list[int], dict[str
     """
     acquirer = get_acquirer(args.method, **dict(args.param))  # validates the parameters
     store = open_store(args.log_probs)
+    eval_store = open_store(args.eval_log_probs) if args.method in PAIRED_RULES else None
     params = dict(acquirer.params)
-    result, work = select(store, args.method, params, args.batch_size, args.seed)
+    result, work = select(store, args.method, params, args.batch_size, args.seed, eval_store)
     line = f"streamed from a {store.nbytes / 2**30:.2f} GiB store"
     if work:
         line += f"; candidates loaded: {work['candidates_loaded']} in {work['rounds']} round(s)"

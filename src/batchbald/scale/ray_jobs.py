@@ -15,7 +15,7 @@ from typing import Any
 
 from batchbald.errors import BatchBALDError, ClusterError, InvalidInputError
 
-__all__ = ["MAX_RETRIES", "connect", "executor"]
+__all__ = ["MAX_RETRIES", "check_address", "connect", "executor"]
 
 # Ray retries a task whose worker process died this many times before giving up.
 MAX_RETRIES = 3
@@ -32,8 +32,17 @@ def _import_ray() -> Any:
     return ray
 
 
-def _check_reachable(address: str) -> None:
-    """Fail fast, with a named error, when nothing listens at ``host:port``."""
+def check_address(address: str) -> None:
+    """Fail fast, with a named error, when nothing listens at ``host:port`` ("auto": no check).
+
+    Needs no Ray: the command line checks the address before it loads the pool.
+
+    Raises:
+        InvalidInputError: ``address`` is not ``host:port`` / ``ray://host:port``.
+        ClusterError: nothing answers there.
+    """
+    if address == "auto":
+        return
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise InvalidInputError(
@@ -56,9 +65,9 @@ def connect(address: str | None = None, workers: int = 2) -> Any:
     Raises:
         ClusterError: ``address`` does not answer, or Ray fails to connect.
     """
+    if address is not None:
+        check_address(address)
     ray = _import_ray()
-    if address is not None and address != "auto":
-        _check_reachable(address)
     if ray.is_initialized():
         return ray
     try:

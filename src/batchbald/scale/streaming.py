@@ -42,6 +42,7 @@ __all__ = [
     "POINT_SCORES",
     "check_batch_size",
     "points_at_ranks_streamed",
+    "slice_rows",
     "stream_scores",
     "streamed_stochastic",
     "streamed_top_k",
@@ -56,6 +57,16 @@ POINT_SCORES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 # Rows per slice: 2^16 rows of K = 20, C = 10 float32 is 52 MB.
 DEFAULT_CHUNK_ROWS = 2**16
+# And at most this many elements (rows · K · C) per slice, whatever chunk_rows says, so the
+# score functions' temporaries stay bounded when K · C is large (C = 100: 6,553 rows).
+CHUNK_ELEMENTS = DEFAULT_CHUNK_ROWS * 200
+
+
+def slice_rows(store: LogProbStore, chunk_rows: int) -> int:
+    """Rows per slice: ``chunk_rows``, capped at :data:`CHUNK_ELEMENTS` elements (≥ 1 row)."""
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise InvalidInputError(f"chunk_rows must be an int ≥ 1; got {chunk_rows!r}")
+    return min(chunk_rows, max(1, CHUNK_ELEMENTS // (store.shape[1] * store.shape[2])))
 
 
 def check_batch_size(batch_size: object, num_rows: int) -> int:
@@ -80,7 +91,7 @@ def stream_scores(
             f"score must be one of {', '.join(sorted(POINT_SCORES))}; got {score!r}"
         )
     score_fn = POINT_SCORES[score]
-    for start, log_probs_n_K_C in store.chunks(chunk_rows):
+    for start, log_probs_n_K_C in store.chunks(slice_rows(store, chunk_rows)):
         scores_n = score_fn(log_probs_n_K_C)
         if not bool(torch.isfinite(scores_n).all()):
             raise InvalidInputError(f"{score} scores of rows {start}.. are not all finite")

@@ -27,7 +27,7 @@ from batchbald.scale.store import (
     shard_name,
 )
 
-__all__ = ["StoreWriter", "npy_bytes"]
+__all__ = ["StoreWriter", "npy_bytes", "pending_shards"]
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -131,6 +131,16 @@ class StoreWriter:
         manifest = {**self.layout, "shards": dict(sorted(self.shards.items(), key=_by_index))}
         text = json.dumps(manifest, indent=1) + "\n"
         atomic_write_bytes(self.path / MANIFEST, text.encode(), tidy=False)
+
+
+def pending_shards(path: str | Path) -> int | None:
+    """Shards a store directory begun at ``path`` still lacks (None: no store begun there)."""
+    path = Path(path)
+    if not (path / MANIFEST).is_file():
+        return None
+    manifest = read_manifest(path)
+    total = len(expected_shards(manifest["num_rows"], manifest["shard_rows"]))
+    return total - len(manifest["shards"])
 
 
 def _by_index(item: tuple[str, Any]) -> int:
