@@ -124,8 +124,8 @@ def _check_items(path: Any, item_ids: list[str]) -> None:
     """Record the pool's ids in the store (once); a resumed job must score the same pool."""
     from pathlib import Path
 
+    from batchbald.atomic import atomic_write_bytes
     from batchbald.errors import StoreError
-    from batchbald.scale.store import atomic_write_bytes
 
     file = Path(path) / ITEMS_FILE
     text = "".join(f"{item_id}\n" for item_id in item_ids)
