@@ -58,6 +58,7 @@ def _methods() -> str:
     return "\n".join(
         f"  {name:24s} {get_acquirer(name).description}"
         + (" [needs --eval-log-probs]" if get_acquirer(name).needs_eval_model else "")
+        + (" [needs --embeddings]" if get_acquirer(name).needs_embeddings else "")
         for name in available_acquirers()
     )
 
@@ -76,6 +77,18 @@ def _add_inputs_and_output(acquire: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FILE",
         help="evaluation model's [N, K, C] log-probabilities, for methods that need them",
+    )
+    acquire.add_argument(
+        "--embeddings",
+        default=None,
+        metavar="FILE",
+        help="[N, D] features of the pool (e.g. the penultimate layer), for badge and coreset",
+    )
+    acquire.add_argument(
+        "--labelled-embeddings",
+        default=None,
+        metavar="FILE",
+        help="[L, D] features of the labelled points: coreset's first centres (optional)",
     )
     acquire.add_argument(
         "--out",
@@ -106,9 +119,14 @@ def acquire_command(args: argparse.Namespace) -> int:
     acquirer = get_acquirer(args.method, **dict(args.param))
     log_probs = _read(args.log_probs, "LOG_PROBS")
     eval_log_probs = _eval_log_probs(args, needed=acquirer.needs_eval_model)
+    features = _features(args, needed=acquirer.needs_embeddings)
     generator = torch.Generator().manual_seed(args.seed)
     result = acquirer(
-        log_probs, args.batch_size, generator=generator, eval_log_probs_N_K_C=eval_log_probs
+        log_probs,
+        args.batch_size,
+        generator=generator,
+        eval_log_probs_N_K_C=eval_log_probs,
+        **features,
     )
     shape = list(log_probs.shape)
     _print_picks(args.method, result, shape)
@@ -160,6 +178,31 @@ def _eval_log_probs(args: argparse.Namespace, *, needed: bool) -> Any:
     return _read(args.eval_log_probs, "--eval-log-probs")
 
 
+def _features(args: argparse.Namespace, *, needed: bool) -> dict[str, Any]:
+    """``--embeddings`` / ``--labelled-embeddings`` as the acquirer's feature keywords."""
+    given = [flag for flag, value in (("--embeddings", args.embeddings),
+             ("--labelled-embeddings", args.labelled_embeddings)) if value is not None]  # fmt: skip
+    if not needed:
+        if given:
+            raise InvalidInputError(
+                f"{given[0]} is only used by methods that need features (badge, coreset); "
+                f"{args.method!r} does not"
+            )
+        return {}
+    if args.embeddings is None:
+        raise InvalidInputError(
+            f"method {args.method!r} needs the pool's features: pass --embeddings FILE "
+            "([N, D], rows in the order of LOG_PROBS)"
+        )
+    labelled = args.labelled_embeddings
+    return {
+        "embeddings_N_D": _read(args.embeddings, "--embeddings"),
+        "labelled_embeddings_L_D": None
+        if labelled is None
+        else _read(labelled, "--labelled-embeddings"),
+    }
+
+
 def _read(path: str, name: str) -> Any:
     """:func:`load_log_probs`, refusals of numpy or torch turned into one line.
 
@@ -176,8 +219,7 @@ def _read(path: str, name: str) -> Any:
     except Exception as error:
         kind = "a numpy.save array" if str(path).lower().endswith(".npy") else "a torch.save tensor"
         raise DataError(
-            f"cannot read {name} file {str(path)!r} as {kind} of [N, K, C] log-probabilities: "
-            f"{_reason(error)}"
+            f"cannot read {name} file {str(path)!r} as {kind}: {_reason(error)}"
         ) from None
 
 
