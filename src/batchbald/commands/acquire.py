@@ -77,13 +77,9 @@ def _add_inputs_and_output(acquire: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="evaluation model's [N, K, C] log-probabilities, for methods that need them",
     )
+    acquire.add_argument("--out", default=None, help="write the picks as JSON here (atomically)")
     acquire.add_argument(
-        "--out",
-        default=None,
-        help="write the picks as JSON here (atomically; an existing file only with --overwrite)",
-    )
-    acquire.add_argument(
-        "--overwrite", action="store_true", help="let --out replace an existing file"
+        "--overwrite", action="store_true", help="let --out replace an existing file (else refused)"
     )
 
 
