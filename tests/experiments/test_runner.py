@@ -17,7 +17,7 @@ from batchbald.errors import BatchBALDError, ConfigError, DataError
 from batchbald.experiments.config import config_from_dict
 from batchbald.experiments.results import load_trials, read_json
 from batchbald.experiments.runner import plan_trials, run_trials
-from batchbald.experiments.trial import TrialBusyError, run_trial, trial_lock
+from batchbald.experiments.trial import TrialBusyError, run_trial, trial_is_busy, trial_lock
 from batchbald.loop import ActiveLearningLoop
 
 from .factories import tiny_config, to_toml
@@ -223,14 +223,6 @@ def _session_members(session: int) -> list[str]:
     return members
 
 
-def _unlocked(path: Path) -> bool:
-    try:
-        with trial_lock(path):
-            return True
-    except TrialBusyError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_workers_stop_with_their_run(tmp_path, sig):
@@ -245,10 +237,10 @@ def test_workers_stop_with_their_run(tmp_path, sig):
                                start_new_session=True)  # fmt: skip
     try:
         assert _wait_for(lambda: all(t.exists() for t in trials), 120), "no checkpoint"
-        assert not _unlocked(trials[0])  # a worker is running it
+        assert trial_is_busy(trials[0])  # a worker is running it
         os.kill(process.pid, sig)
         process.wait(timeout=60)
-        assert _wait_for(lambda: all(_unlocked(t) for t in trials), 60)
+        assert _wait_for(lambda: not any(trial_is_busy(t) for t in trials), 60)
         # Nothing of the run lives on: no worker, queue feeder or resource tracker.
         assert _wait_for(lambda: not _session_members(process.pid), 30), _session_members(
             process.pid

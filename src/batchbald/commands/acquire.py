@@ -96,7 +96,7 @@ def _add_inputs_and_output(acquire: argparse.ArgumentParser) -> None:
         help="write the picks as JSON here (atomically; an existing file only with --overwrite)",
     )
     acquire.add_argument(
-        "--overwrite", action="store_true", help="let --out replace an existing file"
+        "--overwrite", action="store_true", help="let --out replace an existing file (else refused)"
     )
 
 
