@@ -88,8 +88,8 @@ def test_acquire_with_evaluation_model(tmp_path, log_probs_file):
         (["--method", "bald", "--param", "coldness=1"], "has no parameter"),
         (["--method", "bald", "--batch-size", "99"], "batch_size must be ≤ the pool size N = 40"),
         (["--method", "bald", "--eval-log-probs", "x.npy"], "--eval-log-probs is only used by"),
-        # Feature-based acquirers (issue 24) need embeddings, which log-probabilities lack.
-        (["--method", "coreset"], "acquirer 'coreset' needs embeddings_N_D"),
+        # Feature-based acquirers (issue 24) need the pool's features as a second file.
+        (["--method", "coreset"], "method 'coreset' needs the pool's features: pass --embeddings"),
     ],
 )
 def test_acquire_errors_are_one_line_exit_2(capsys, log_probs_file, args, message):
