@@ -152,12 +152,23 @@ def _wrong_files(folder: Path) -> dict[str, Path]:
     return files
 
 
+# What the reader (batchbald.data.array_files) says it found in each of _wrong_files.
+_FOUND = {
+    "torch file named .npy": "expected a NumPy .npy file (numpy.save); found a PyTorch file",
+    "npy file named .pt": "expected a PyTorch file (torch.save); found a NumPy .npy file",
+    "random bytes .npy": "expected a NumPy .npy file (numpy.save); found unrecognised bytes",
+    "random bytes .pt": "expected a PyTorch file (torch.save); found unrecognised bytes",
+    "a pickle torch refuses": "found Python objects torch refuses to load safely",
+    "an array of strings": "expected an array of numbers; found dtype <U1 (strings)",
+    "an empty file": "found an empty file",
+}
+
+
 def test_files_of_the_wrong_format_are_one_line(capsys, tmp_path):
     for what, path in _wrong_files(tmp_path).items():
         assert main(acquire(path)) == 2, what
         line = one_error_line(capsys, "acquire")
-        assert f"LOG_PROBS file '{path}'" in line, (what, line)
-        assert "expected" in line or "cannot read" in line, (what, line)
+        assert f"LOG_PROBS file '{path}'" in line and _FOUND[what] in line, (what, line)
 
 
 def test_system_errors_are_one_line_and_bugs_keep_their_traceback(capsys, pool, monkeypatch):
@@ -269,4 +280,4 @@ def test_real_process_wrong_format_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "batchbald", *acquire(path)],
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
-    assert "LOG_PROBS file" in result.stderr and "found a PyTorch file" in result.stderr
+    assert _FOUND["torch file named .npy"] in result.stderr
