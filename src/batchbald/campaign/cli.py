@@ -30,6 +30,11 @@ def _add_init(commands: Any) -> None:
     )
     where.add_argument("--manifest", help="CSV file of path[,label] rows")
     where.add_argument("--arrays", help=".npz file with images [N,H,W] uint8 (labels optional)")
+    where.add_argument(
+        "--embeddings",
+        help="precomputed features: .npy float32 [N,D] (memory-mapped) or .npz with "
+        "'features' (labels optional); items are the rows",
+    )
     init.add_argument("--classes", required=True, help="class names, comma-separated: cat,dog,fox")
     init.add_argument(
         "--db",
@@ -38,9 +43,22 @@ def _add_init(commands: Any) -> None:
     )
     init.add_argument("--method", default="batchbald", help="acquirer (batchbald list)")
     init.add_argument("--batch-size", type=int, default=10, help="items per round")
-    init.add_argument("--model", default="mnist_cnn", help="model (batchbald list)")
+    init.add_argument(
+        "--model",
+        default="mnist_cnn",
+        metavar="SPEC",
+        help="a model kind (batchbald list), a .toml/.json file with the keys of a run "
+        "config's [model] table, or inline key=value pairs: "
+        "kind=resnet18,posterior=last_layer_dropout,weights=w.safetensors "
+        "(docs/campaigns.md)",
+    )
     init.add_argument("--seed", type=int, default=0, help="seed of every random choice")
-    init.add_argument("--k", type=int, default=20, help="MC dropout samples to score the pool")
+    init.add_argument(
+        "--k",
+        type=int,
+        default=20,
+        help="posterior samples that score the pool (≤ members for an ensemble)",
+    )
     for flag, what in (
         ("param", "acquirer parameter"),
         ("training", "TrainingConfig field"),
@@ -96,14 +114,11 @@ def add_parser(commands: Any) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     from batchbald.campaign import Campaign
+    from batchbald.commands.formatting import model_spec_text
 
-    source = (
-        f"folder:{args.images}"
-        if args.images
-        else f"csv:{args.manifest}"
-        if args.manifest
-        else f"npz:{args.arrays}"
-    )
+    kinds = {"images": "folder", "manifest": "csv", "arrays": "npz", "embeddings": "features"}
+    source = next(f"{kind}:{getattr(args, name)}" for name, kind in kinds.items()
+                  if getattr(args, name))  # fmt: skip
     campaign = Campaign.init(
         args.project,
         source=source,
@@ -111,7 +126,7 @@ def _init(args: argparse.Namespace) -> int:
         db_url=args.db,
         method=args.method,
         batch_size=args.batch_size,
-        model=args.model,
+        model=model_spec_text(args.model),
         seed=args.seed,
         k=args.k,
         method_params=dict(args.param),

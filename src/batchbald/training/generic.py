@@ -5,8 +5,9 @@ ensembles, and MLPs over precomputed embeddings.
 
 Each step builds a fresh model from the spec (init from ``generators.init``, the spec's weights
 file loaded), trains it with :func:`~batchbald.training.train_model` (optimiser, epochs, early
-stopping, frozen parameters and class weights from the :class:`TrainingConfig`), and for the
-Laplace head fits the posterior on the labelled features. Last-layer models of every step share
+stopping, frozen parameters and class weights from the :class:`TrainingConfig`; an ensemble's
+members each on its own, :mod:`batchbald.training.ensemble`), and for the Laplace head fits the
+posterior on the labelled features. Last-layer models of every step share
 one :class:`~batchbald.models.FeatureCache`, so a frozen backbone runs once per input over a
 whole trial.
 """
@@ -35,6 +36,7 @@ from batchbald.models import (
 )
 from batchbald.training.config import TrainingConfig
 from batchbald.training.distill import self_distill
+from batchbald.training.ensemble import member_config, train_members
 from batchbald.training.evaluate import evaluate
 from batchbald.training.train import train_model
 
@@ -47,8 +49,8 @@ class GenericLearner:
     Args:
         spec: the model kind, posterior, weights file and options.
         num_classes: C.
-        training: the training recipe. For ensembles, validation uses every member
-            (``validation_samples`` is raised to M).
+        training: the training recipe. Each member of an ensemble is trained with it on its
+            own, in ``spec.workers`` threads (validation with dropout off).
         test_k: posterior samples for test evaluation (at most M for an ensemble).
         inference_batch_size: inputs per scoring chunk (memory only); None: the default.
     """
@@ -64,8 +66,6 @@ class GenericLearner:
     ) -> None:
         self.spec, self.num_classes, self.test_k = spec, num_classes, test_k
         if spec.kind == "ensemble":
-            samples = max(training.validation_samples, spec.members)
-            training = dataclasses.replace(training, validation_samples=samples)
             self.test_k = min(test_k, spec.members)
         if spec.kind not in ("mnist_cnn", "emnist_cnn"):
             # The channels-last layout was measured to help the paper's CNNs only; off elsewhere.
@@ -81,13 +81,18 @@ class GenericLearner:
         )
 
     def fit(self, train: ImageData, validation: ImageData, generators: LoopGenerators) -> Fitted:
-        """Train a fresh model on ``train``; early stopping on ``validation``."""
+        """Train a fresh model on ``train``; early stopping on ``validation``.
+
+        An ensemble's members are trained each on its own (:func:`train_members`): own data
+        order, own early stopping; the validation accuracy is then the ensemble's.
+        """
         model = self.new_model(generators, tuple(train.inputs.shape[1:]))
         if len(train) == 0:  # cold start: score the pool with the untrained network
             return Fitted(model.eval(), epochs_trained=0, best_epoch=0)
+        if isinstance(model, DeepEnsemble):
+            return self._fit_ensemble(model, train, validation, generators)
         result = train_model(model, train, validation, self.training, generator=generators.training)
-        if isinstance(model, LastLayerModel) and isinstance(model.head, LaplaceHead):
-            model.head.fit_posterior(model.embed(train.inputs.to(self.training.device)))
+        self.finish(result.model, train)
         best = result.history[result.best_epoch - 1] if result.best_epoch else None
         return Fitted(
             result.model,
@@ -95,6 +100,30 @@ class GenericLearner:
             best_epoch=result.best_epoch,
             validation_accuracy=best.val_accuracy if best else math.nan,
         )
+
+    def _fit_ensemble(
+        self, model: DeepEnsemble, train: ImageData, validation: ImageData, generators: Any
+    ) -> Fitted:
+        config = member_config(self.training)
+
+        def train_one(member: Any, generator: torch.Generator, index: int) -> Any:
+            return train_model(member, train, validation, config, generator=generator)
+
+        model, results = train_members(
+            model, train_one, generator=generators.training, workers=self.spec.workers
+        )
+        accuracy = evaluate(model, validation, model.num_members).accuracy
+        return Fitted(
+            model,
+            epochs_trained=max(result.epochs_trained for result in results),
+            best_epoch=max(result.best_epoch for result in results),
+            validation_accuracy=accuracy,
+        )
+
+    def finish(self, model: BayesianModule, train: ImageData) -> None:
+        """After training: fit a Laplace head's posterior on the labelled features."""
+        if isinstance(model, LastLayerModel) and isinstance(model.head, LaplaceHead):
+            model.head.fit_posterior(model.embed(train.inputs.to(self.training.device)))
 
     def evaluate(
         self, model: Any, data: ImageData, generators: LoopGenerators
