@@ -102,11 +102,9 @@ def train_members(
     def one(index: int) -> Any:
         return train_one(members[index], generators[index], index)
 
+    # Always in pool threads, one worker included, so every worker count runs the same way.
     count = resolve_workers(workers, len(members))
-    if count == 1:
-        results = [one(index) for index in range(len(members))]
-    else:
-        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="ensemble") as pool:
-            results = list(pool.map(one, range(len(members))))
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="ensemble") as pool:
+        results = list(pool.map(one, range(len(members))))
     trained = DeepEnsemble([result.model.network for result in results])
     return trained.eval(), results
