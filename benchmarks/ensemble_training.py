@@ -21,7 +21,8 @@ running at once did not: with ``--threads 2`` the worker comparison mostly measu
 effect, so ``--threads 1`` is the one that shows what parallel members gain.
 
 Run (results in docs/performance.md):
-    .venv/bin/python benchmarks/ensemble_training.py --out benchmarks/results/ensemble_training_<date>.json
+    .venv/bin/python benchmarks/ensemble_training.py --threads 1 \
+        --out benchmarks/results/ensemble_training_<date>_t1.json
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ def test_answers_are_the_current_answer_per_item(proposed):
     assert list(answers) == sorted([first, second])
     answer = answers[first]
     assert isinstance(answer, Answer)
-    assert (answer.kind, answer.label, answer.annotator, answer.round_number) == ("label", "b",
-                                                                                  "bob", 1)  # fmt: skip
+    fields = (answer.kind, answer.label, answer.annotator, answer.round_number)
+    assert fields == ("label", "b", "bob", 1)
     assert answer.answered_at.endswith("+00:00")
     assert answer.event_id == max(e.id for e in proposed.history() if e.item_id == first)
     assert (answers[second].kind, answers[second].label) == ("skip", None)

@@ -102,8 +102,8 @@ def test_weights_that_fit_are_loaded(tmp_path):
         ({"kind": "embeddings_mlp", "weights": "gone.safetensors"}, ConfigError,
          "does not exist (nothing is downloaded)"),
         ({"kind": "embeddings_mlp", "hidden": 16, "weights": "{mlp5}"}, WeightsError,
-         "does not fit EmbeddingsMLP: tensor 'hidden_layers.0.weight' has shape (16, 5) in the file "
-         "but (16, 8) in the model"),
+         "does not fit EmbeddingsMLP: tensor 'hidden_layers.0.weight' has shape (16, 5) in the "
+         "file but (16, 8) in the model"),
         ({"kind": "module", "factory": "nets:make_small_cnn"}, ModelError,
          "has no nn.Dropout"),
         ({"kind": "module", "factory": "no_such_module:make"}, ConfigError,
@@ -186,7 +186,7 @@ def test_features_source_errors(tmp_path):
     np.save(tmp_path / "ints.npy", np.zeros((3, 2), dtype=np.int64))
     with pytest.raises(InvalidInputError, match="must be a non-empty float32 array"):
         open_source(f"features:{tmp_path / 'ints.npy'}")
-    with pytest.raises(DataError, match="must be an existing .npy or .npz file"):
+    with pytest.raises(DataError, match=r"must be an existing \.npy or \.npz file"):
         open_source(f"features:{tmp_path / 'none.npy'}")
     np.savez(tmp_path / "images.npz", images=np.zeros((2, 4, 4), np.uint8))
     with pytest.raises(DataError, match="with a 'features' array"):
