@@ -19,9 +19,8 @@ from batchbald.commands.formatting import formatter, param
 __all__ = ["add_parser", "campaign_command"]
 
 
-def _add_init(commands: Any) -> None:
-    init = commands.add_parser("init", help="create a campaign in PROJECT from a pool of images")
-    init.add_argument("project", type=Path, help="project folder (created)")
+def _add_sources(init: Any) -> None:
+    """The pool source options of ``init`` (exactly one)."""
     where = init.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--images",
@@ -35,6 +34,12 @@ def _add_init(commands: Any) -> None:
         help="precomputed features: .npy float32 [N,D] (memory-mapped) or .npz with "
         "'features' (labels optional); items are the rows",
     )
+
+
+def _add_init(commands: Any) -> None:
+    init = commands.add_parser("init", help="create a campaign in PROJECT from a pool of images")
+    init.add_argument("project", type=Path, help="project folder (created)")
+    _add_sources(init)
     init.add_argument("--classes", required=True, help="class names, comma-separated: cat,dog,fox")
     init.add_argument(
         "--db",
@@ -53,12 +58,8 @@ def _add_init(commands: Any) -> None:
         "(docs/campaigns.md)",
     )
     init.add_argument("--seed", type=int, default=0, help="seed of every random choice")
-    init.add_argument(
-        "--k",
-        type=int,
-        default=20,
-        help="posterior samples that score the pool (≤ members for an ensemble)",
-    )
+    k_help = "posterior samples that score the pool (≤ members for an ensemble)"
+    init.add_argument("--k", type=int, default=20, help=k_help)
     for flag, what in (
         ("param", "acquirer parameter"),
         ("training", "TrainingConfig field"),

@@ -69,8 +69,7 @@ class Campaign:
         ``source`` (a folder, ``csv:``/``npz:``/``features:`` spec) is labelled with
         ``classes``; ``options`` are further :class:`CampaignSettings` fields (``method``,
         ``batch_size``, ``model``, ``seed``, ``k``, ``method_params``, ``training``,
-        ``regime``, ``image``). The model is built once and scores two blank inputs, so a
-        model that cannot run fails here, not at the first ``propose``.
+        ``regime``, ``image``). The model is built and run once here (not at ``propose``).
 
         Raises:
             CampaignError: ``project`` already holds a campaign; InvalidInputError and

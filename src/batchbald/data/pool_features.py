@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from batchbald.data._rows import array_labels, array_row
 from batchbald.data.dataset import NO_CLASS, ImageData
-from batchbald.data.sources import PoolItem, array_labels, array_row
+from batchbald.data.sources import PoolItem
 from batchbald.errors import DataError, InvalidInputError
 
 __all__ = ["FEATURES_PREFIX", "FeaturesSource", "features_data"]

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from batchbald.data._rows import array_labels, array_row
 from batchbald.errors import DataError, InvalidInputError
 
 __all__ = [
@@ -251,32 +252,6 @@ class ArraySource:
         buffer = io.BytesIO()
         Image.fromarray(self.images[self.row(item_id)]).save(buffer, format="PNG")
         return buffer.getvalue(), "image/png"
-
-
-def array_row(item_id: str, size: int) -> int:
-    """The row ``item_id`` (``row-00000042``) names in an array of ``size`` rows.
-
-    >>> array_row("row-00000042", 50)
-    42
-    """
-    digits = item_id.removeprefix("row-")
-    if not (item_id.startswith("row-") and digits.isdigit() and int(digits) < size):
-        raise InvalidInputError(f"item_id must be row-NNNNNNNN of this array; got {item_id!r}")
-    return int(digits)
-
-
-def array_labels(
-    labels: np.ndarray | None, size: int, class_names: tuple[str, ...] | None
-) -> list[str | None]:
-    if labels is None:
-        return [None] * size
-    labels = np.asarray(labels)
-    if labels.shape != (size,):
-        raise InvalidInputError(f"labels must have shape [N] = [{size}]; got {labels.shape}")
-    if labels.dtype.kind in "iu":
-        names = class_names or tuple(str(i) for i in range(int(labels.max(initial=-1)) + 1))
-        return [names[int(value)] if value >= 0 else None for value in labels]
-    return [str(value) or None for value in labels]
 
 
 def open_source(spec: str, classes: tuple[str, ...] | None = None) -> PoolSource:

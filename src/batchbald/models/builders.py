@@ -15,7 +15,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from batchbald.errors import ConfigError, ModelError
+from batchbald.errors import ConfigError, InvalidInputError, ModelError
 from batchbald.models.base import BayesianModule
 from batchbald.models.cnn import EMNISTBayesianCNN, MNISTBayesianCNN
 from batchbald.models.dropout import _SEED_BOUND
@@ -162,7 +162,7 @@ def check_spec(spec: ModelSpec, num_classes: int, input_shape: Shape, *, k: int)
     )
     try:
         log_probs = predict_log_probs(model, torch.zeros(2, *input_shape), 2, batch_size=2)
-    except RuntimeError as error:
+    except (RuntimeError, InvalidInputError) as error:  # shape mismatches inside the network
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ModelError(
             f"model {spec.kind!r} cannot take inputs of shape {tuple(input_shape)}: {first}"
