@@ -68,7 +68,7 @@ class CampaignSettings:
             :class:`~batchbald.models.ModelSpec` fields (the ``[model]`` table of
             ``batchbald run`` configs); a relative ``weights`` path is made absolute.
         seed: the campaign's seed (all generators derive from it).
-        k: MC dropout samples to score the pool.
+        k: posterior samples to score the pool (MC dropout masks; members of an ensemble).
         training: ``TrainingConfig`` fields.
         regime: ``LabelsOnlyRegime`` fields (how models are selected without free labels).
         image: ``ImageFormat`` fields (size, channels, mean, std).
@@ -167,7 +167,11 @@ def model_setting(value: Any) -> str | dict[str, Any]:
         kind = table["kind"]
         if isinstance(table.get("weights"), str) and table["weights"]:
             table["weights"] = str(Path(table["weights"]).expanduser().resolve())
-        table = json.loads(json.dumps(table))  # plain JSON types (tuples become lists)
+        try:
+            table = json.loads(json.dumps(table))  # plain JSON types (tuples become lists)
+        except (TypeError, ValueError) as error:
+            message = f"model: values must be numbers, strings, lists or tables: {error}"
+            raise ConfigError(message) from None
     else:
         kind, table = value, value
     if not isinstance(kind, str) or kind not in available_models():
