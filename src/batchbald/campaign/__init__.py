@@ -4,7 +4,8 @@ The service layer over the experiments' loop, acquirers and learners; nothing in
 imports it. API (for scripts, notebooks, the CLI and the web page ``batchbald.campaign.web``):
 
 - ``Campaign.init(project, *, source, classes, db_url=None, method="batchbald", batch_size=10,
-  model="mnist_cnn", seed=0, k=20, training={}, regime={}, image={})`` and
+  model="mnist_cnn", seed=0, k=20, training={}, regime={}, image={})`` (``model``: a kind or a
+  dict of ``ModelSpec`` fields; ``source`` may be ``features:FILE.npy``) and
   ``Campaign.open(project)``; attributes ``project``, ``settings``, ``classes``, ``store``.
 - ``current_round() -> Round | None``: ``number, method, seed, model_version, created_at,
   batch_size, timings`` and ``items``, a list of ``RoundItem(item_id, position, score)`` in
@@ -15,11 +16,15 @@ imports it. API (for scripts, notebooks, the CLI and the web page ``batchbald.ca
   ``item_id`` is the item whose answer was cancelled, ``undoes`` the cancelled event's id).
   Errors: :class:`InvalidLabelError` (label not in classes, bad annotator, reused request id),
   :class:`UnknownItemError` (not in the pool / not in the current round).
+- ``answers() -> dict[item_id, Answer]``: each answered item's current answer (``kind`` label
+  or skip, ``label``, ``annotator``, ``answered_at``, ``round_number``, ``event_id``);
+  ``answers_by_annotator() -> dict[item_id, dict[annotator, Answer]]``: each annotator's own.
 - ``labels() -> dict[item_id, label]``, ``history()``, ``progress() -> dict`` (``round, done,
   total, skipped, remaining, per_class, per_annotator, assigned``), ``disagreements()``
   (``[{"item_id", "labels": {annotator: label}}]``), ``assign(item_id, annotators)``.
 - ``propose(batch_size=None, *, on_progress=None) -> Round`` (``on_progress(phase, fraction)``;
-  phases scanning, decoding, training, scoring, acquiring, writing); a concurrent propose in any
+  phases scanning, decoding, training, scoring, acquiring, writing; the overall fraction grows
+  within training (per epoch) and scoring (per chunk)); a concurrent propose in any
   process raises :class:`ProposeBusyError`. ``propose_state() -> ProposeState`` (``state``
   idle/running/failed, ``phase``, ``fraction``, ``message``, ``started_at``).
 - ``image_bytes(item_id) -> (bytes, media_type)`` for pool items only (else
@@ -37,6 +42,7 @@ from typing import Any
 
 # Imported on first use, so that ``batchbald --help`` does not load SQLAlchemy and torch.
 _HOMES = {
+    "Answer": "history",
     "Campaign": "core",
     "CampaignSettings": "settings",
     "LabelEvent": "history",
@@ -55,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Answer",
     "Campaign",
     "CampaignError",
     "CampaignSettings",

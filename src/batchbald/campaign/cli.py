@@ -20,9 +20,8 @@ from batchbald.commands.outputs import check_output_file
 __all__ = ["add_parser", "campaign_command"]
 
 
-def _add_init(commands: Any) -> None:
-    init = commands.add_parser("init", help="create a campaign in PROJECT from a pool of images")
-    init.add_argument("project", type=Path, help="project folder (created)")
+def _add_sources(init: Any) -> None:
+    """The pool source options of ``init`` (exactly one)."""
     where = init.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--images",
@@ -31,6 +30,17 @@ def _add_init(commands: Any) -> None:
     )
     where.add_argument("--manifest", help="CSV file of path[,label] rows")
     where.add_argument("--arrays", help=".npz file with images [N,H,W] uint8 (labels optional)")
+    where.add_argument(
+        "--embeddings",
+        help="precomputed features: .npy float32 [N,D] (memory-mapped) or .npz with "
+        "'features' (labels optional); items are the rows",
+    )
+
+
+def _add_init(commands: Any) -> None:
+    init = commands.add_parser("init", help="create a campaign in PROJECT from a pool of images")
+    init.add_argument("project", type=Path, help="project folder (created)")
+    _add_sources(init)
     init.add_argument("--classes", required=True, help="class names, comma-separated: cat,dog,fox")
     init.add_argument(
         "--db",
@@ -39,11 +49,20 @@ def _add_init(commands: Any) -> None:
     )
     init.add_argument("--method", default="batchbald", help="acquirer (batchbald list)")
     init.add_argument("--batch-size", type=int, default=10, help="items per round")
-    init.add_argument("--model", default="mnist_cnn", help="model (batchbald list)")
+    init.add_argument(
+        "--model",
+        default="mnist_cnn",
+        metavar="SPEC",
+        help="a model kind (batchbald list), a .toml/.json file with the keys of a run "
+        "config's [model] table, or inline key=value pairs: "
+        "kind=resnet18,posterior=last_layer_dropout,weights=w.safetensors "
+        "(docs/campaigns.md)",
+    )
     # The seed is stored in a signed 64-bit database column.
     seed = {"type": seed_below(2**63), "default": 0}
     init.add_argument("--seed", **seed, help="seed of every random choice, in [0, 2**63)")
-    init.add_argument("--k", type=int, default=20, help="MC dropout samples to score the pool")
+    k_help = "posterior samples that score the pool (≤ members for an ensemble)"
+    init.add_argument("--k", type=int, default=20, help=k_help)
     for flag, what in (
         ("param", "acquirer parameter"),
         ("training", "TrainingConfig field"),
@@ -101,14 +120,11 @@ def add_parser(commands: Any) -> None:
 
 def _init(args: argparse.Namespace) -> int:
     from batchbald.campaign import Campaign
+    from batchbald.commands.formatting import model_spec_text
 
-    source = (
-        f"folder:{args.images}"
-        if args.images
-        else f"csv:{args.manifest}"
-        if args.manifest
-        else f"npz:{args.arrays}"
-    )
+    kinds = {"images": "folder", "manifest": "csv", "arrays": "npz", "embeddings": "features"}
+    source = next(f"{kind}:{getattr(args, name)}" for name, kind in kinds.items()
+                  if getattr(args, name))  # fmt: skip
     campaign = Campaign.init(
         args.project,
         source=source,
@@ -116,7 +132,7 @@ def _init(args: argparse.Namespace) -> int:
         db_url=args.db,
         method=args.method,
         batch_size=args.batch_size,
-        model=args.model,
+        model=model_spec_text(args.model),
         seed=args.seed,
         k=args.k,
         method_params=dict(args.param),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,44 +10,26 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from batchbald.atomic import atomic_write_text
 from batchbald.campaign import labelling, lock, reports
 from batchbald.campaign.errors import CampaignError, NotACampaignError, UnknownItemError
-from batchbald.campaign.history import LabelEvent, current_answers, disagreements, find_request
+from batchbald.campaign.history import (
+    Answer,
+    LabelEvent,
+    all_events,
+    annotator_answers,
+    current_answers,
+    disagreements,
+    find_request,
+)
 from batchbald.campaign.pool import sync_items
+from batchbald.campaign.project import DEFAULT_DB, PROJECT_FILE, project_store, write_project
 from batchbald.campaign.rounds import Round, current_round
 from batchbald.campaign.schema import campaign, items, propose_state
-from batchbald.campaign.settings import CampaignSettings
+from batchbald.campaign.settings import CampaignSettings, check_model
 from batchbald.campaign.store import Store, now
-from batchbald.data.pool_images import PoolDecoder
 from batchbald.data.sources import PoolSource, open_source
 
 __all__ = ["PROJECT_FILE", "Campaign"]
-
-PROJECT_FILE = "campaign.json"
-_DEFAULT_DB = "campaign.db"
-
-
-def _write_project(project: Path, db_url: str | None) -> None:
-    payload = {"format": "batchbald-campaign", "version": 1, "db_url": db_url}
-    atomic_write_text(project / PROJECT_FILE, json.dumps(payload, indent=2) + "\n")
-
-
-def _project_store(project: Path) -> Store:
-    path = project / PROJECT_FILE
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NotACampaignError(
-            f"project must be a campaign folder (with {PROJECT_FILE}); got {str(project)!r}; "
-            "create one with batchbald campaign init"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise NotACampaignError(f"project: cannot read {path}: {error}") from None
-    if not isinstance(payload, dict) or payload.get("format") != "batchbald-campaign":
-        raise NotACampaignError(f"project: {path} is not a batchbald campaign file")
-    url = payload.get("db_url")
-    return Store(url) if url else Store.sqlite_file(project / _DEFAULT_DB)
 
 
 class Campaign:
@@ -66,7 +47,7 @@ class Campaign:
     def __init__(self, project: Path, store: Store, settings: CampaignSettings) -> None:
         self.project, self.store, self.settings = project, store, settings
         self._source: PoolSource | None = None
-        self._decoder: PoolDecoder | None = None
+        self._decoder: Any = None
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -85,13 +66,15 @@ class Campaign:
     ) -> Campaign:
         """Create a campaign.
 
-        ``source`` (a folder, ``csv:``/``npz:`` spec) is labelled with ``classes``; ``options``
-        are further :class:`CampaignSettings` fields (``method``, ``batch_size``, ``model``,
-        ``seed``, ``k``, ``method_params``, ``training``, ``regime``, ``image``).
+        ``source`` (a folder, ``csv:``/``npz:``/``features:`` spec) is labelled with
+        ``classes``; ``options`` are further :class:`CampaignSettings` fields (``method``,
+        ``batch_size``, ``model``, ``seed``, ``k``, ``method_params``, ``training``,
+        ``regime``, ``image``). The model is built and run once here (not at ``propose``).
 
         Raises:
             CampaignError: ``project`` already holds a campaign; InvalidInputError and
-                DataError subclasses for bad settings or a missing source.
+                DataError subclasses for bad settings or a missing source; ConfigError,
+                ModelError, WeightsError for a model that cannot be built or run.
         """
         project = Path(project).resolve()
         if (project / PROJECT_FILE).exists():
@@ -99,8 +82,9 @@ class Campaign:
         classes = tuple(classes)
         pool = open_source(os.fspath(source), classes)
         settings = CampaignSettings(source=pool.spec, classes=classes, **options)
+        check_model(settings, pool)
         project.mkdir(parents=True, exist_ok=True)
-        store = Store(db_url) if db_url else Store.sqlite_file(project / _DEFAULT_DB)
+        store = Store(db_url) if db_url else Store.sqlite_file(project / DEFAULT_DB)
         scanned = pool.scan()
         store.create()
         with store.begin() as connection:
@@ -109,7 +93,7 @@ class Campaign:
             )
             connection.execute(insert(propose_state).values(id=1, state="idle"))
             sync_items(connection, scanned, classes)
-        _write_project(project, db_url)
+        write_project(project, db_url)
         return cls(project, store, settings)
 
     @classmethod
@@ -120,7 +104,7 @@ class Campaign:
             NotACampaignError, CorruptDatabaseError, ForeignDatabaseError, NewerSchemaError.
         """
         project = Path(project).resolve()
-        store = _project_store(project)
+        store = project_store(project)
         store.check()
         with store.begin() as connection:
             row = connection.execute(select(campaign.c.settings)).first()
@@ -138,12 +122,21 @@ class Campaign:
             self._source = open_source(self.settings.source, self.classes)
         return self._source
 
-    def decoder(self) -> PoolDecoder:
-        """The pool decoder (disk cache in ``project/cache``)."""
+    def decoder(self) -> Any:
+        """The pool decoder (images: disk cache in ``project/cache``; features: the rows)."""
+        from batchbald.data.source_data import pool_decoder
+
         if self._decoder is None:
             cache = self.project / "cache" / "pixels.npz"
-            self._decoder = PoolDecoder(self.source(), self.settings.image_format(), cache)
+            self._decoder = pool_decoder(self.source(), self.settings.image_format(), cache)
         return self._decoder
+
+    def pool_data(self, decoded: Any, labels: dict[str, str]) -> Any:
+        """:class:`~batchbald.data.ImageData` of a decoded pool with ``labels`` (id → class)."""
+        from batchbald.data.source_data import pool_data
+
+        fmt = self.settings.image_format()
+        return pool_data(self.source(), decoded, fmt, self.classes, labels)
 
     def sync_pool(self) -> Any:
         """Rescan the source: new items join, vanished ones leave; a :class:`SyncReport`."""
@@ -207,12 +200,29 @@ class Campaign:
             answers = current_answers(connection)
         return {i: e.label for i, e in sorted(answers.items()) if e.kind == "label" and e.label}
 
-    def history(self) -> list[LabelEvent]:
-        """Every label event, oldest first."""
-        from batchbald.campaign.history import _all
+    def answers(self) -> dict[str, Answer]:
+        """The current answer of every answered item: item → :class:`Answer`.
 
+        An item's answer is its latest label or skip, by anyone, that has not been undone
+        (``kind``, ``label``, ``annotator``, ``answered_at``, ``round_number``); sorted by id.
+        """
         with self.store.begin() as connection:
-            return _all(connection)
+            answers = current_answers(connection)
+        return {item: Answer.from_event(event) for item, event in sorted(answers.items())}
+
+    def answers_by_annotator(self) -> dict[str, dict[str, Answer]]:
+        """Each annotator's own current answer: item → annotator → :class:`Answer`."""
+        with self.store.begin() as connection:
+            answers = annotator_answers(connection)
+        return {
+            item: {who: Answer.from_event(e) for who, e in sorted(by_who.items())}
+            for item, by_who in sorted(answers.items())
+        }
+
+    def history(self) -> list[LabelEvent]:
+        """Every label event (labels, skips, undos), oldest first."""
+        with self.store.begin() as connection:
+            return all_events(connection)
 
     def progress(self) -> dict[str, Any]:
         """This round's progress.

@@ -18,8 +18,10 @@ from batchbald.campaign.schema import label_events
 from batchbald.campaign.store import now
 
 __all__ = [
+    "Answer",
     "LabelEvent",
     "active_events",
+    "all_events",
     "annotator_answers",
     "current_answers",
     "disagreements",
@@ -63,14 +65,44 @@ class LabelEvent:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
 
-def _all(connection: Connection) -> list[LabelEvent]:
+@dataclass(frozen=True)
+class Answer:
+    """An item's current answer: the latest label or skip not undone.
+
+    Attributes:
+        item_id: the item.
+        kind: "label" or "skip".
+        label: the class (None for a skip).
+        annotator: who answered.
+        answered_at: UTC ISO time of the answer.
+        round_number: the round it was given in (None: imported from the source).
+        event_id: the answer's row in the label history (:meth:`Campaign.history`).
+    """
+
+    item_id: str
+    kind: str
+    label: str | None
+    annotator: str
+    answered_at: str
+    round_number: int | None
+    event_id: int
+
+    @classmethod
+    def from_event(cls, event: LabelEvent) -> Answer:
+        """From a ``label`` or ``skip`` :class:`LabelEvent`."""
+        return cls(event.item_id, event.kind, event.label, event.annotator, event.created_at,
+                   event.round_number, event.id)  # fmt: skip
+
+
+def all_events(connection: Connection) -> list[LabelEvent]:
+    """Every label event, oldest first."""
     rows = connection.execute(select(label_events).order_by(label_events.c.id))
     return [LabelEvent.from_row(row) for row in rows]
 
 
 def active_events(connection: Connection) -> list[LabelEvent]:
     """Label and skip events not undone, oldest first."""
-    events = _all(connection)
+    events = all_events(connection)
     undone = {event.undoes for event in events if event.kind == "undo"}
     return [event for event in events if event.kind != "undo" and event.id not in undone]
 

@@ -44,15 +44,24 @@ _FRACTIONS = {
     "acquiring": 0.8,
     "writing": 0.95,
 }
+#: Least seconds between two progress writes within a phase (a phase's start always writes).
+_MIN_INTERVAL_S = 0.5
 
 
 class _Reporter:
-    """Publishes phases to the lock row and the caller; measures each phase's seconds."""
+    """Publishes progress to the lock row and the caller; measures each phase's seconds.
+
+    ``report(phase, fraction)``: ``fraction`` is the share of ``phase`` done, mapped into the
+    phase's span of :data:`_FRACTIONS` (so the overall fraction only grows). A new phase is
+    always published; progress within a phase at most every :data:`_MIN_INTERVAL_S` seconds
+    (a database write each), and when the phase is complete.
+    """
 
     def __init__(self, campaign: Campaign, owner: str, on_progress: Progress | None) -> None:
         self.campaign, self.owner, self.on_progress = campaign, owner, on_progress
         self.timings: dict[str, float] = {}
         self._phase, self._start = "", time.perf_counter()
+        self._published = (-1.0, 0.0)  # (overall fraction, time) of the last publication
 
     def close(self) -> None:
         """End the current phase's clock (no database write: used inside a transaction)."""
@@ -61,13 +70,29 @@ class _Reporter:
             self.timings[self._phase] = self.timings.get(self._phase, 0.0) + stamp - self._start
         self._phase, self._start = "", stamp
 
-    def __call__(self, phase: str) -> None:
-        self.close()
-        self._phase = phase
-        fraction = _FRACTIONS.get(phase, 0.0)
-        lock.set_progress(self.campaign.store, self.owner, phase, fraction)
+    def __call__(self, phase: str, fraction: float = 0.0) -> None:
+        started = phase != self._phase
+        if started:
+            self.close()
+            self._phase = phase
+        overall = _overall(phase, fraction)
+        last, at = self._published
+        stamp = time.perf_counter()
+        due = started or fraction >= 1.0 or stamp - at >= _MIN_INTERVAL_S
+        if not due or overall < last or (overall == last and not started):
+            return
+        self._published = (overall, stamp)
+        lock.set_progress(self.campaign.store, self.owner, phase, overall)
         if self.on_progress is not None:
-            self.on_progress(phase, fraction)
+            self.on_progress(phase, overall)
+
+
+def _overall(phase: str, fraction: float) -> float:
+    """The overall fraction of ``fraction`` done within ``phase``."""
+    start = _FRACTIONS.get(phase, 0.0)
+    following = [value for value in _FRACTIONS.values() if value > start]
+    end = min(following, default=1.0)
+    return start + (end - start) * min(max(float(fraction), 0.0), 1.0)
 
 
 class _PhasedAcquirer:
@@ -80,7 +105,7 @@ class _PhasedAcquirer:
         return getattr(self._acquirer, name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._report("acquiring")
+        self._report("acquiring", 0.0)
         return self._acquirer(*args, **kwargs)
 
 
@@ -104,12 +129,12 @@ def _labelled_order(connection: Connection) -> list[str]:
 
 
 def _load_pool(campaign: Campaign, report: _Reporter) -> tuple[Any, list[str], dict[str, str]]:
-    report("scanning")
+    report("scanning", 0.0)
     scanned = campaign.source().scan()
     with campaign.store.begin() as connection:
         sync_items(connection, scanned, campaign.classes)
-    report("decoding")
-    decoded = campaign.decoder().decode_all(scanned)
+    report("decoding", 0.0)
+    decoded = campaign.decoder().decode_all(scanned, lambda done: report("decoding", done))
     with campaign.store.begin() as connection:
         for item_id, problem in decoded.failed.items():
             mark_problem(connection, item_id, problem)
@@ -122,13 +147,12 @@ def _load_pool(campaign: Campaign, report: _Reporter) -> tuple[Any, list[str], d
 def _build_loop(campaign: Campaign, report: _Reporter, batch_size: int) -> Any:
     from batchbald.acquisition import get_acquirer
     from batchbald.data import ActiveLearningData
-    from batchbald.data.pool_images import pool_image_data
     from batchbald.experiments.labels_only import LabelsOnlyLearner
     from batchbald.loop import ActiveLearningLoop, DatasetOracle, LoopGenerators, LoopSettings
 
     settings = campaign.settings
     decoded, order, labels = _load_pool(campaign, report)
-    data = pool_image_data(decoded, settings.image_format(), settings.classes, labels)
+    data = campaign.pool_data(decoded, labels)
     row_of = {item_id: row for row, item_id in enumerate(decoded.item_ids)}
     generators = LoopGenerators.from_seed(settings.seed)
     with campaign.store.begin() as connection:
@@ -136,11 +160,11 @@ def _build_loop(campaign: Campaign, report: _Reporter, batch_size: int) -> Any:
     if state is not None:
         generators.load_state_dict(state)
     learner = LabelsOnlyLearner(
-        settings.model,
+        settings.model_spec(),
         len(settings.classes),
         settings.training_config(),
         regime=settings.labels_only_regime(),
-        on_phase=report,
+        on_progress=report,
     )
     acquirer = get_acquirer(settings.method, **settings.method_params)
     loop = ActiveLearningLoop(
@@ -166,7 +190,7 @@ def _propose(
     if not len(loop.split.pool_indices):
         raise CampaignError("propose: the pool is exhausted: every item has been proposed")
     record = loop.step()
-    report("writing")
+    report("writing", 0.0)
     fit = loop.learner.last_fit
     picks = [
         (item_ids[i], score)

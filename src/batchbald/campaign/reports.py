@@ -119,7 +119,8 @@ def status(connection: Connection, settings: Any) -> dict[str, Any]:
         "classes": list(settings.classes),
         "method": settings.method,
         "batch_size": settings.batch_size,
-        "model_name": settings.model,
+        "model_name": settings.model if isinstance(settings.model, str) else settings.model["kind"],
+        "model_spec": settings.model,
         "pool": {
             "present": present,
             "gone": gone,

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from batchbald.campaign.errors import CampaignError, InvalidLabelError
 from batchbald.data.pool_images import ImageFormat
-from batchbald.errors import InvalidInputError, UnknownNameError
+from batchbald.errors import ConfigError, InvalidInputError, UnknownNameError
 from batchbald.training.labels_only import LabelsOnlyRegime
 
-__all__ = ["ANNOTATOR_PATTERN", "CampaignSettings", "check_annotator", "check_classes"]
+__all__ = [
+    "ANNOTATOR_PATTERN",
+    "CampaignSettings",
+    "check_annotator",
+    "check_classes",
+    "check_model",
+    "model_setting",
+]
 
 #: Annotator names: a letter or digit, then up to 63 letters, digits, ``. _ @ -``.
 ANNOTATOR_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -55,9 +64,11 @@ class CampaignSettings:
         method: an acquirer name (``batchbald list``).
         method_params: the acquirer's parameters.
         batch_size: items proposed per round.
-        model: a model name (``batchbald list``).
+        model: a model kind (``batchbald list``), or a dict of
+            :class:`~batchbald.models.ModelSpec` fields (the ``[model]`` table of
+            ``batchbald run`` configs); a relative ``weights`` path is made absolute.
         seed: the campaign's seed (all generators derive from it).
-        k: MC dropout samples to score the pool.
+        k: posterior samples to score the pool (MC dropout masks; members of an ensemble).
         training: ``TrainingConfig`` fields.
         regime: ``LabelsOnlyRegime`` fields (how models are selected without free labels).
         image: ``ImageFormat`` fields (size, channels, mean, std).
@@ -68,7 +79,7 @@ class CampaignSettings:
     method: str = "batchbald"
     method_params: dict[str, Any] = field(default_factory=dict)
     batch_size: int = 10
-    model: str = "mnist_cnn"
+    model: str | dict[str, Any] = "mnist_cnn"
     seed: int = 0
     k: int = 20
     training: dict[str, Any] = field(default_factory=dict)
@@ -83,21 +94,31 @@ class CampaignSettings:
                 raise InvalidInputError(f"{name} must be an int ≥ 1; got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidInputError(f"seed must be an int ≥ 0; got {self.seed!r}")
-        self._check_names()
+        object.__setattr__(self, "model", model_setting(self.model))
+        self._check_method()
         self.image_format(), self.labels_only_regime(), self.training_config()
 
-    def _check_names(self) -> None:
+    def _check_method(self) -> None:
         from batchbald.acquisition import get_acquirer
-        from batchbald.models import available_models
 
-        if self.model not in available_models():
-            raise UnknownNameError(
-                f"model must be one of {', '.join(available_models())}; got {self.model!r}"
-            )
         try:
             get_acquirer(self.method, **self.method_params)
         except UnknownNameError as error:
             raise UnknownNameError(f"method: {error}") from None
+
+    def model_spec(self) -> Any:
+        """The :class:`~batchbald.models.ModelSpec` of ``model`` (checks files and factories).
+
+        Raises:
+            ConfigError: a bad option, a weights file that is gone, an unimportable factory.
+        """
+        from batchbald.models import ModelSpec
+
+        if isinstance(self.model, str):
+            return ModelSpec(self.model)
+        from batchbald.experiments._checks import build
+
+        return build(ModelSpec, self.model, "model")
 
     def image_format(self) -> ImageFormat:
         """The :class:`ImageFormat` of ``image``."""
@@ -125,6 +146,40 @@ class CampaignSettings:
         return cls(**{key: value for key, value in payload.items() if key in known})
 
 
+def model_setting(value: Any) -> str | dict[str, Any]:
+    """A campaign's ``model`` setting, checked without touching files: a kind, or a table.
+
+    A table's keys must be :class:`~batchbald.models.ModelSpec` fields and its ``kind`` a
+    registered kind; a relative ``weights`` path becomes absolute (``propose`` may run
+    elsewhere). The deep checks (files, factories, shapes) are :meth:`CampaignSettings.model_spec`
+    and ``Campaign.init``'s.
+    """
+    from batchbald.models import ModelSpec, available_models
+
+    if isinstance(value, Mapping):
+        table = dict(value)
+        valid = [name for name in ModelSpec.__dataclass_fields__]
+        unknown = sorted(set(table) - set(valid))
+        if unknown:
+            raise ConfigError(f"model.{unknown[0]}: unknown key; valid keys: {', '.join(valid)}")
+        if not table.get("kind"):
+            raise ConfigError(f"model.kind: missing; one of {', '.join(available_models())}")
+        kind = table["kind"]
+        if isinstance(table.get("weights"), str) and table["weights"]:
+            table["weights"] = str(Path(table["weights"]).expanduser().resolve())
+        try:
+            table = json.loads(json.dumps(table))  # plain JSON types (tuples become lists)
+        except (TypeError, ValueError) as error:
+            message = f"model: values must be numbers, strings, lists or tables: {error}"
+            raise ConfigError(message) from None
+    else:
+        kind, table = value, value
+    if not isinstance(kind, str) or kind not in available_models():
+        valid = ", ".join(available_models())
+        raise UnknownNameError(f"model must be one of {valid}; got {kind!r}")
+    return table
+
+
 def _build(kind: type, values: dict[str, Any], name: str) -> Any:
     try:
         return kind(**values)
@@ -132,3 +187,16 @@ def _build(kind: type, values: dict[str, Any], name: str) -> Any:
         raise InvalidInputError(f"{name}: {error}") from None
     except CampaignError:
         raise
+
+
+def check_model(settings: CampaignSettings, pool: Any) -> None:
+    """Build the campaign's model once on blank inputs of the pool's shape (named errors)."""
+    from batchbald.data.pool_features import FeaturesSource
+    from batchbald.models.builders import check_spec
+
+    if isinstance(pool, FeaturesSource):
+        shape: tuple[int, ...] = (int(pool.features.shape[1]),)
+    else:
+        fmt = settings.image_format()
+        shape = (fmt.channels, fmt.size, fmt.size)
+    check_spec(settings.model_spec(), len(settings.classes), shape, k=settings.k)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["formatter", "param", "raw_formatter", "seed", "seed_below"]
+__all__ = ["formatter", "model_spec_text", "param", "raw_formatter", "seed", "seed_below"]
 
 
 def param(text: str) -> tuple[str, Any]:
@@ -72,3 +72,80 @@ def formatter(prog: str) -> argparse.HelpFormatter:
 def raw_formatter(prog: str) -> argparse.HelpFormatter:
     """Like :func:`formatter`, keeping the description's own line breaks."""
     return _RawDefaultsFormatter(prog, max_help_position=32, width=100)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """``text`` split at commas outside brackets and quotes.
+
+    >>> _split_top_level('kind=module,skip_weights=["fc", "bn"],options={a = 1}')
+    ['kind=module', 'skip_weights=["fc", "bn"]', 'options={a = 1}']
+    """
+    parts, depth, quote, current = [], 0, "", []
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _model_file(path: str) -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    from batchbald.errors import ConfigError
+    from batchbald.experiments.config import tomllib
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        table = json.loads(text) if path.lower().endswith(".json") else tomllib.loads(text)
+    except OSError as error:
+        raise ConfigError(f"model: cannot read {path!r}: {error.strerror}") from None
+    except ValueError as error:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        kind = Path(path).suffix[1:].upper()
+        raise ConfigError(f"model: {path!r} is not valid {kind}: {error}") from None
+    table = table.get("model", table) if isinstance(table, dict) else table
+    if not isinstance(table, dict):
+        raise ConfigError(f"model: {path!r} must hold a table of model keys; got {table!r}")
+    return table
+
+
+def model_spec_text(text: str) -> str | dict[str, Any]:
+    """A ``--model`` value: a kind name, a TOML/JSON file, or inline ``key=value,...`` pairs.
+
+    A file holds the keys of a ``batchbald run`` config's ``[model]`` table, at its top level
+    or under ``[model]`` (so a run config itself works). Inline values are TOML literals
+    (numbers, booleans, arrays) or plain strings.
+
+    >>> model_spec_text("resnet18")
+    'resnet18'
+    >>> model_spec_text("kind=ensemble,members=3,member=mlp")
+    {'kind': 'ensemble', 'members': 3, 'member': 'mlp'}
+    """
+    from batchbald.errors import ConfigError
+
+    if "=" in text:
+        parts = _split_top_level(text)
+        bad = [part for part in parts if "=" not in part or not part.partition("=")[0].strip()]
+        if bad:
+            raise ConfigError(
+                f"model: the inline form is key=value pairs separated by commas; got {bad[0]!r}"
+            )
+        pairs = [param(part) for part in parts]
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise ConfigError(f"model: each key once; got {text!r}")
+        return dict(pairs)
+    if text.lower().endswith((".toml", ".json")):
+        return _model_file(text)
+    return text

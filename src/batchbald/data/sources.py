@@ -16,7 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
-from batchbald.data.array_files import check_labels, load_npz
+from batchbald.data._rows import array_labels, array_row
+from batchbald.data.array_files import load_npz
 from batchbald.errors import DataError, InvalidInputError
 
 __all__ = [
@@ -220,7 +221,7 @@ class ArraySource:
                 f"got {images.dtype} {images.shape}"
             )
         self.images, self.spec = images, spec
-        self.labels = _array_labels(labels, len(images), class_names)
+        self.labels = array_labels(labels, len(images), class_names)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> ArraySource:
@@ -241,10 +242,7 @@ class ArraySource:
 
     def row(self, item_id: str) -> int:
         """The array row of ``item_id``."""
-        digits = item_id.removeprefix("row-")
-        if not (item_id.startswith("row-") and digits.isdigit() and int(digits) < len(self.images)):
-            raise InvalidInputError(f"item_id must be row-NNNNNNNN of this array; got {item_id!r}")
-        return int(digits)
+        return array_row(item_id, len(self.images))
 
     def read_bytes(self, item_id: str) -> tuple[bytes, str]:
         """The row encoded as PNG."""
@@ -255,46 +253,37 @@ class ArraySource:
         return buffer.getvalue(), "image/png"
 
 
-def _array_labels(
-    labels: np.ndarray | None, size: int, class_names: tuple[str, ...] | None
-) -> list[str | None]:
-    if labels is None:
-        return [None] * size
-    labels = np.asarray(labels)
-    if labels.shape != (size,):
-        raise InvalidInputError(f"labels must have shape [N] = [{size}]; got {labels.shape}")
-    if labels.dtype.kind in "biuf":  # class indices; -1 means unlabelled
-        known = len(class_names) if class_names else None
-        labels = check_labels(labels, "labels", known, unlabelled=True, error=InvalidInputError)
-        names = class_names or tuple(str(i) for i in range(int(labels.max(initial=-1)) + 1))
-        return [names[int(value)] if value >= 0 else None for value in labels]
-    return [str(value) or None for value in labels]
-
-
 def open_source(spec: str, classes: tuple[str, ...] | None = None) -> PoolSource:
     """The source a spec names.
 
-    A spec is ``folder:PATH``, ``csv:PATH``, ``npz:PATH`` or a bare path (a folder, a
-    ``.csv`` or an ``.npz`` file).
+    A spec is ``folder:PATH``, ``csv:PATH``, ``npz:PATH``, ``features:PATH`` (embeddings,
+    :mod:`batchbald.data.pool_features`) or a bare path (a folder, a ``.csv``, an ``.npz`` of
+    images or an ``.npy`` of features).
 
     Raises:
         DataError: the path does not exist or is of an unknown kind.
     """
     kind, _, rest = spec.partition(":")
-    if kind not in ("folder", "csv", "npz") or not rest:
+    if kind not in ("folder", "csv", "npz", "features") or not rest:
         kind, rest = _guess_kind(spec), spec
     if kind == "folder":
         return FolderSource(rest, classes)
     if kind == "csv":
         return ManifestSource(rest)
+    if kind == "features":
+        from batchbald.data.pool_features import FeaturesSource
+
+        return FeaturesSource(rest)
     return ArraySource.from_file(rest)
 
 
 def _guess_kind(path: str) -> str:
     suffix = Path(path).suffix.lower()
-    if Path(path).is_dir() or (suffix in (".csv", ".npz") and Path(path).is_file()):
-        return "folder" if Path(path).is_dir() else suffix.lstrip(".")
+    if Path(path).is_dir():
+        return "folder"
+    if suffix in (".csv", ".npz", ".npy") and Path(path).is_file():
+        return "features" if suffix == ".npy" else suffix.lstrip(".")
     raise DataError(
-        "source must be folder:PATH, csv:PATH, npz:PATH or an existing folder, .csv or .npz "
-        f"file; got {path!r}"
+        "source must be folder:PATH, csv:PATH, npz:PATH, features:PATH or an existing folder, "
+        f".csv, .npz or .npy file; got {path!r}"
     )

@@ -41,8 +41,9 @@ class DataConfig:
         seed: seeds the subsamples and the flaws; shared by every trial and method, so all
             compare on the same data.
         source, test_source: a pool source instead of ``dataset`` (``folder:PATH``,
-            ``csv:PATH``, ``npz:PATH``; labels from class sub-folders or the label column) and
-            its test set (required unless ``validation_size = 0``); docs/campaigns.md.
+            ``csv:PATH``, ``npz:PATH``, ``features:PATH`` for embeddings; labels from class
+            sub-folders, the label column or a ``labels`` array) and its test set (required
+            unless ``validation_size = 0``); docs/campaigns.md.
     """
 
     dataset: str = "mnist"

@@ -40,36 +40,26 @@ class BayesianLearner(TrainedLearner):
 def build_learner(config: Any, num_classes: int) -> Any:
     """The learner an :class:`~batchbald.experiments.config.ExperimentConfig` describes.
 
-    The paper's CNNs named by a string use :class:`BayesianLearner` (with ``validation_size =
-    0``: :class:`~batchbald.experiments.labels_only.LabelsOnlyLearner`, the campaigns' regime);
-    every other model (a ``[model]`` table or a new kind's name) the generic learner
-    (:mod:`batchbald.training.generic`).
+    With ``validation_size = 0``, every model uses
+    :class:`~batchbald.experiments.labels_only.LabelsOnlyLearner` (the campaigns' regime: one
+    code path with ``batchbald campaign propose``). Otherwise the paper's CNNs named by a
+    string use :class:`BayesianLearner`; every other model (a ``[model]`` table or a new kind's
+    name) the generic learner (:mod:`batchbald.training.generic`).
     """
-    if not isinstance(config.model, str) or config.model not in ("mnist_cnn", "emnist_cnn"):
-        return _generic_learner(config, num_classes)
-    kind: type[BayesianLearner] = BayesianLearner
-    if config.data.validation_size == 0:
-        from batchbald.experiments import labels_only
-
-        kind = labels_only.LabelsOnlyLearner
-    return kind(
-        config.model,
-        num_classes,
-        TrainingConfig(**config.training),
-        test_k=config.scoring.test_k,
-        inference_batch_size=config.scoring.batch_size or None,
-    )
-
-
-def _generic_learner(config: Any, num_classes: int) -> Any:
     from batchbald.models import ModelSpec
+
+    options = {
+        "test_k": config.scoring.test_k,
+        "inference_batch_size": config.scoring.batch_size or None,
+    }
+    training = TrainingConfig(**config.training)
+    if config.data.validation_size == 0:
+        from batchbald.experiments.labels_only import LabelsOnlyLearner
+
+        return LabelsOnlyLearner(config.model, num_classes, training, **options)
+    if isinstance(config.model, str) and config.model in ("mnist_cnn", "emnist_cnn"):
+        return BayesianLearner(config.model, num_classes, training, **options)
     from batchbald.training.generic import GenericLearner
 
     spec = config.model if isinstance(config.model, ModelSpec) else ModelSpec(config.model)
-    return GenericLearner(
-        spec,
-        num_classes,
-        TrainingConfig(**config.training),
-        test_k=config.scoring.test_k,
-        inference_batch_size=config.scoring.batch_size or None,
-    )
+    return GenericLearner(spec, num_classes, training, **options)

@@ -15,11 +15,11 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-from batchbald.errors import ConfigError, ModelError
+from batchbald.errors import ConfigError, InvalidInputError, ModelError
 from batchbald.models.base import BayesianModule
 from batchbald.models.cnn import EMNISTBayesianCNN, MNISTBayesianCNN
 from batchbald.models.dropout import _SEED_BOUND
-from batchbald.models.ensemble import DeepEnsemble
+from batchbald.models.ensemble import DeepEnsemble, member_generators
 from batchbald.models.features import FeatureCache
 from batchbald.models.generic import consistent_mc_dropout
 from batchbald.models.init import init_weights
@@ -29,7 +29,7 @@ from batchbald.models.resnet import ResNet18
 from batchbald.models.spec import ModelSpec
 from batchbald.models.weights import load_weights
 
-__all__ = ["build_from_spec", "import_factory"]
+__all__ = ["build_from_spec", "check_spec", "import_factory"]
 
 Shape = tuple[int, ...]
 
@@ -116,7 +116,8 @@ def build_from_spec(
         spec: the model kind and options.
         num_classes: C.
         input_shape: one input's shape (``[1, 28, 28]``, ``[3, 32, 32]``, ``[D]``).
-        generator: weight-initialisation source (members drawn one after another).
+        generator: weight-initialisation source (an ensemble's members get generators of
+            their own from one draw, :func:`~batchbald.models.ensemble.member_generators`).
         cache: feature cache of last-layer posteriors (share one across loop steps).
 
     Raises:
@@ -133,7 +134,41 @@ def build_from_spec(
                               depth=spec.depth, p=spec.p, generator=generator)  # fmt: skip
         return load_weights(model, spec.weights, skip=spec.skip_weights) if spec.weights else model
     if spec.kind == "ensemble":
-        members = [_network(spec.member, spec, num_classes, input_shape, generator)
-                   for _ in range(spec.members)]  # fmt: skip
+        members = [_network(spec.member, spec, num_classes, input_shape, member)
+                   for member in member_generators(generator, spec.members)]  # fmt: skip
         return DeepEnsemble(members)
     return _posterior(_network(spec.kind, spec, num_classes, input_shape, generator), spec, cache)
+
+
+def check_spec(spec: ModelSpec, num_classes: int, input_shape: Shape, *, k: int) -> None:
+    """Build ``spec`` once and score two zero inputs: the errors a first training would hit.
+
+    Catches weights that do not fit, a module without dropout, outputs that are not
+    ``[B, C]`` with C = ``num_classes``, inputs the network cannot take, and ``k`` above an
+    ensemble's members, before any work is done (campaigns call it at ``init``).
+
+    Raises:
+        ConfigError, ModelError, WeightsError: the message names what is wrong.
+    """
+    from batchbald.models.predict import predict_log_probs
+
+    if spec.kind == "ensemble" and k > spec.members:
+        raise ConfigError(
+            f"k must be ≤ model.members = {spec.members} for an ensemble (its members are the "
+            f"K posterior samples); got k = {k}"
+        )
+    model = build_from_spec(
+        spec, num_classes, input_shape, generator=torch.Generator().manual_seed(0)
+    )
+    try:
+        log_probs = predict_log_probs(model, torch.zeros(2, *input_shape), 2, batch_size=2)
+    except (RuntimeError, InvalidInputError) as error:  # shape mismatches inside the network
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelError(
+            f"model {spec.kind!r} cannot take inputs of shape {tuple(input_shape)}: {first}"
+        ) from None
+    if log_probs.shape[-1] != num_classes:
+        raise ModelError(
+            f"model {spec.kind!r} must output one score per class (C = {num_classes}); "
+            f"got {log_probs.shape[-1]}"
+        )

@@ -2,16 +2,18 @@
 
 The M members' parameters are stacked (``torch.func.stack_module_state``) and every forward
 runs all members at once with ``torch.func.vmap`` over one template network: one batched call
-instead of M, and one optimiser step trains all members. Members differ by their initialisation
-(drawn one after another from the caller's generator) and are trained on the same minibatches;
-the K samples of ``forward(x, k)`` are the first K members, the same K for every input, so
-BatchBALD's joint entropies are valid. Dropout inside members is kept off (the randomness of an
-ensemble is its members); batch norm works (its running statistics are stacked too).
+instead of M. Each member has its own initialisation, from a generator of its own
+(:func:`member_generators`); the learners train each member on its own (its own data order,
+:mod:`batchbald.training.ensemble`) and stack the results again. The K samples of
+``forward(x, k)`` are the first K members, the same K for every input, so BatchBALD's joint
+entropies are valid. Dropout inside members is kept off (the randomness of an ensemble is its
+members); batch norm works (its running statistics are stacked too).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable
 
 import torch
@@ -22,7 +24,7 @@ from batchbald.errors import ModelError
 from batchbald.models.base import BayesianModule, check_k
 from batchbald.models.generic import log_probs_from_outputs
 
-__all__ = ["DeepEnsemble", "build_ensemble"]
+__all__ = ["DeepEnsemble", "EnsembleMember", "build_ensemble", "member_generators"]
 
 _DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)
 
@@ -117,6 +119,69 @@ class DeepEnsemble(BayesianModule):
         features_M_B_D = self._members(one, inputs, self.num_members)
         return features_M_B_D.transpose(0, 1).reshape(inputs.shape[0], -1)
 
+    def member_networks(self) -> list[nn.Module]:
+        """Standalone copies of the M member networks (CPU, their current weights and buffers).
+
+        ``DeepEnsemble(ensemble.member_networks())`` is an equal ensemble.
+        """
+        params, buffers = self._state()
+        networks = []
+        for index in range(self.num_members):
+            network = copy.deepcopy(self.template).to_empty(device="cpu")
+            state = {n: v[index].detach().cpu() for n, v in {**params, **buffers}.items()}
+            network.load_state_dict(state)
+            networks.append(network)
+        return networks
+
+
+class EnsembleMember(BayesianModule):
+    """One member network as a :class:`BayesianModule` with dropout off, for training it alone.
+
+    ``forward(x, k)`` returns the network's log-probabilities repeated K times (a member is
+    deterministic); ``network`` is the plain module, to stack again into a
+    :class:`DeepEnsemble`.
+    """
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def train(self, mode: bool = True) -> EnsembleMember:
+        """Set the mode; dropout layers inside the network stay off."""
+        super().train(mode)
+        for module in self.network.modules():
+            if isinstance(module, _DROPOUTS):
+                module.eval()
+        return self
+
+    def forward(
+        self, inputs: torch.Tensor, k: int, *, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``log_probs_B_K_C`` (K equal copies); ``generator`` is unused."""
+        k = check_k(k)
+        log_probs_B_1_C = log_probs_from_outputs(self.network(inputs), inputs.shape[0], 1)
+        return log_probs_B_1_C.expand(-1, k, -1)
+
+
+def member_generators(generator: torch.Generator | None, count: int) -> list[torch.Generator]:
+    """``count`` independent generators, one per member, from one draw of ``generator``.
+
+    Member ``m``'s generator is seeded by SHA-256 of ``"{draw}/member/{m}"``, so it does not
+    depend on ``count`` or on the order members are used in, and ``generator`` advances by
+    one draw whatever the ensemble's size.
+
+    >>> a = member_generators(torch.Generator().manual_seed(0), 3)
+    >>> b = member_generators(torch.Generator().manual_seed(0), 5)
+    >>> [g.initial_seed() for g in a] == [g.initial_seed() for g in b[:3]]
+    True
+    """
+    draw = int(torch.randint(2**62, (1,), generator=generator))
+    seeds = [
+        int.from_bytes(hashlib.sha256(f"{draw}/member/{m}".encode()).digest()[:8], "little") >> 1
+        for m in range(count)
+    ]
+    return [torch.Generator().manual_seed(seed) for seed in seeds]
+
 
 def build_ensemble(
     factory: Callable[[torch.Generator | None], nn.Module],
@@ -124,13 +189,14 @@ def build_ensemble(
     *,
     generator: torch.Generator | None = None,
 ) -> DeepEnsemble:
-    """An ensemble of ``members`` networks ``factory(generator)``, initialised one after another.
+    """An ensemble of ``members`` networks, member ``m`` built as ``factory(generators[m])``.
 
     Args:
         factory: builds one freshly initialised member from the generator it is given.
         members: M ≥ 2.
-        generator: weight-initialisation source shared in turn by the members.
+        generator: one draw from it seeds the members' own generators
+            (:func:`member_generators`).
     """
     if isinstance(members, bool) or not isinstance(members, int) or members < 2:
         raise ModelError(f"members must be an int ≥ 2; got {members!r}")
-    return DeepEnsemble([factory(generator) for _ in range(members)])
+    return DeepEnsemble([factory(g) for g in member_generators(generator, members)])

@@ -79,6 +79,8 @@ class ModelSpec:
         prior_precision: λ of the last-layer Laplace posterior.
         members: M ≥ 2 for ``kind = "ensemble"``.
         member: the members' kind: "resnet18", "module" (uses ``factory``) or "mlp".
+        workers: threads that train an ensemble's members at once; 0: one per CPU core (at
+            most M). Results do not depend on it (each member has its own generators).
         hidden, depth: hidden width and number of hidden layers of "embeddings_mlp" / "mlp".
     """
 
@@ -93,6 +95,7 @@ class ModelSpec:
     prior_precision: float = 1.0
     members: int = 0
     member: str = "resnet18"
+    workers: int = 0
     hidden: int = 256
     depth: int = 1
 
@@ -119,6 +122,7 @@ class ModelSpec:
             raise _fail("prior_precision", f"must be a finite number > 0; got {pp!r}")
         _positive_int(self.hidden, "hidden", 1)
         _positive_int(self.depth, "depth", 1)
+        _positive_int(self.workers, "workers", 0)
         self._check_kind()
         object.__setattr__(self, "skip_weights", tuple(self.skip_weights))
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))

@@ -133,7 +133,7 @@ def _epoch_runner(
     optimizer = make_optimizer(model, config)
     stream = PermutationStream(len(train), generator=generator)
     weights = class_weight_tensor(config, train.labels, train.num_classes)
-    batch_loss = _nll_loss(model, train, device, generator, weights)
+    batch_loss = nll_batch_loss(model, train, device, generator, weights)
 
     def epoch_record(epoch: int) -> EpochRecord:
         loss = run_epoch(model, optimizer, stream.take(config.epoch_size), batch_loss, config)
@@ -188,7 +188,7 @@ def _check_arguments(
         raise InvalidInputError(f"config must be a TrainingConfig; got {type(config).__name__}")
 
 
-def _nll_loss(
+def nll_batch_loss(
     model: BayesianModule,
     train: ImageData,
     device: torch.device,

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import quote
 
 from batchbald.campaign import Campaign
-from batchbald.campaign.history import annotator_answers
 
 __all__ = [
     "ItemView",
@@ -84,13 +83,12 @@ class ItemView:
         return page_url(self.item_id)
 
 
-def _answer(event: Any) -> str:
-    return event.label if event.kind == "label" else SKIPPED
+def _answer(answer: Any) -> str:
+    return answer.label if answer.kind == "label" else SKIPPED
 
 
 def _round_items(campaign: Campaign, round_: Any, annotator: str, assigned: dict) -> list:
-    with campaign.store.begin() as connection:
-        answers = annotator_answers(connection)
+    answers = campaign.answers_by_annotator()
     views = []
     for item in round_.items:
         by_who = {who: _answer(e) for who, e in sorted(answers.get(item.item_id, {}).items())}
