@@ -48,7 +48,7 @@ def _run_picks(tmp_path, spec: str, method: str, model="mnist_cnn", k=6):
         "model": model,
         "data": {"source": spec, "test_source": spec, "initial": "none", "validation_size": 0},
         "training": TRAINING,
-        "scoring": {"k": k},
+        "scoring": {"k": k, "test_k": min(k, 10)},
         "stop": {"label_budget": ROUNDS * BATCH},
         "methods": [{"acquirer": method, "batch_size": BATCH, "name": method}],
     }
