@@ -59,6 +59,18 @@ def test_independent_of_batch_size(mnist_model, images):
     assert torch.equal(results[0], results[2])
 
 
+@pytest.mark.parametrize(("k", "inputs"), [(5, 12), (20, 12), (100, 10), (2000, 1)])
+def test_mnist_default_chunk_is_capped_and_changes_nothing(mnist_model, images, k, inputs):
+    seen = []
+    predict_log_probs(mnist_model, images[:30], k, generator=_gen(2),
+                      progress=lambda done, total: seen.append(done))  # fmt: skip
+    assert seen[0] == min(inputs, 30)  # min(1,024 // k, 12) inputs per default chunk
+    if k <= 20:
+        default = predict_log_probs(mnist_model, images, k, generator=_gen(2))
+        wide = predict_log_probs(mnist_model, images, k, batch_size=51, generator=_gen(2))
+        assert torch.equal(default, wide)
+
+
 def test_generic_module_independent_of_batch_size():
     model = TinyMLP()
     inputs = torch.randn(100, 6, generator=_gen(0))

@@ -51,6 +51,9 @@ class BayesianModule(nn.Module):
     #: (benchmarks/scoring_chunks.py, docs/benchmarks/scoring.md); 4,000-row chunks made the
     #: CPU spend as long in page faults as in the convolutions.
     scoring_rows_per_chunk: int = 1024
+    #: Optional cap on the inputs of ``predict_log_probs``'s default chunk (None: no cap), for
+    #: models whose per-input intermediates do not shrink with k (see ``MNISTBayesianCNN``).
+    scoring_inputs_per_chunk: int | None = None
 
     def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:
         """Layers before the first dropout: ``[B, ...] -> [B, ...]``. Identity by default."""

@@ -43,7 +43,8 @@ def predict_log_probs(
         model: a :class:`BayesianModule`; inputs are moved to its device chunk by chunk.
         inputs: float ``[N, ...]`` (``ImageData.inputs``), any device.
         k: number of MC dropout samples K ≥ 1.
-        batch_size: inputs per chunk; default ``max(1, model.scoring_rows_per_chunk // k)``.
+        batch_size: inputs per chunk; default ``max(1, model.scoring_rows_per_chunk // k)``,
+            at most ``model.scoring_inputs_per_chunk`` where the model sets it.
         generator: source of the K masks (one seed per dropout layer is drawn from it).
         progress: called as ``progress(done, total)`` after each chunk.
 
@@ -60,7 +61,7 @@ def predict_log_probs(
             lambda chunk: model.scoring_log_probs(chunk, k),
             model,
             inputs,
-            _chunk_size(batch_size, k, model),
+            _chunk_size(batch_size, k, model, cap=model.scoring_inputs_per_chunk),
             progress,
             min_inputs=-(-MIN_ROWS // k),
         )
@@ -124,9 +125,10 @@ def _check_model(model: object) -> None:
         )
 
 
-def _chunk_size(batch_size: object, k: int, model: BayesianModule) -> int:
+def _chunk_size(batch_size: object, k: int, model: BayesianModule, cap: int | None = None) -> int:
     if batch_size is None:
-        return max(1, model.scoring_rows_per_chunk // k)
+        inputs = max(1, model.scoring_rows_per_chunk // k)
+        return min(inputs, cap or inputs)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidInputError(f"batch_size must be an int ≥ 1 or None; got {batch_size!r}")
     return batch_size
