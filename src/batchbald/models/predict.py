@@ -56,15 +56,10 @@ def predict_log_probs(
     """
     k = check_k(k)
     _check_model(model)
+    chunk = _chunk_size(batch_size, k, model, cap=model.scoring_inputs_per_chunk)
     with prepared_masks(model, k, generator=generator):
-        return _stream(
-            lambda chunk: model.scoring_log_probs(chunk, k),
-            model,
-            inputs,
-            _chunk_size(batch_size, k, model, cap=model.scoring_inputs_per_chunk),
-            progress,
-            min_inputs=-(-MIN_ROWS // k),
-        )
+        return _stream(lambda part: model.scoring_log_probs(part, k), model, inputs, chunk,
+                       progress, min_inputs=-(-MIN_ROWS // k))  # fmt: skip
 
 
 def predict_deterministic(
