@@ -125,9 +125,9 @@ class MNISTBayesianCNN(_PaperCNN):
     """
 
     #: The fast path holds conv2's per-channel contributions, 128 KiB per input whatever k is:
-    #: 12 inputs keep them in a core's L2 cache. At k = 10 and k = 20, 12-16 inputs per chunk
-    #: scored 1.3-1.8x faster than the 1,024-row default (51-102 inputs); at k = 100 the
-    #: default (10 inputs) is kept (docs/performance.md, "Scoring chunks").
+    #: 12 inputs keep them in a core's L2 cache. At k = 20, 12 inputs per chunk scored 1.49x
+    #: faster than the 1,024-row default (51 inputs); at k = 100 the default (10 inputs) is
+    #: kept (docs/performance.md, "Scoring chunks").
     scoring_inputs_per_chunk = 12
 
     def __init__(
