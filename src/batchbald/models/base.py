@@ -48,7 +48,7 @@ class BayesianModule(nn.Module):
     #: ``max(1, scoring_rows_per_chunk // k)`` inputs per chunk. Results do not depend on it.
     #: ~1,000 rows keeps the intermediates in cache and lets the allocator reuse freed memory:
     #: on the MNIST CNN 1,024 rows scored 1.6-2.4x faster than 16,384 at k = 10-100
-    #: (benchmarks/scoring_chunks.py, docs/benchmarks/scoring.md); 4,000-row chunks made the
+    #: (docs/investigations/scoring_chunks.py); 4,000-row chunks made the
     #: CPU spend as long in page faults as in the convolutions.
     scoring_rows_per_chunk: int = 1024
     #: Optional cap on the inputs of ``predict_log_probs``'s default chunk (None: no cap), for

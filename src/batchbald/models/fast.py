@@ -28,7 +28,7 @@ def max_pool_2x2(hidden: torch.Tensor) -> torch.Tensor:
 
     The same values (a maximum is exact; odd trailing rows and columns are dropped, as by
     ``max_pool2d``), without the pooling kernel's index bookkeeping: on CPU and contiguous
-    ``[B, C, H, W]`` inputs ~6× faster (``benchmarks/scoring_chunks.py --pooling``). Eval only:
+    ``[B, C, H, W]`` inputs ~6× faster (``docs/investigations/scoring_pooling.py``). Eval only:
     the gradient would differ from ``max_pool2d``'s on ties.
     """
     rows, cols = hidden.shape[-2] // 2 * 2, hidden.shape[-1] // 2 * 2
