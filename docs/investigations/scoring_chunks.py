@@ -9,7 +9,7 @@ masks, interleaved (each repeat runs every chunking once, so all see the same ma
 prints the median wall time and its ratio to the fastest chunking.
 
 Run (results in docs/benchmarks/scoring.md):
-    .venv/bin/python benchmarks/scoring_chunks.py
+    .venv/bin/python docs/investigations/scoring_chunks.py
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ repeat runs both once), with ``predict_log_probs``' default chunk; the script ch
 log-probabilities are bitwise identical and prints median wall times and their ratio.
 
 Run (results in docs/benchmarks/scoring.md):
-    .venv/bin/python benchmarks/scoring_pooling.py
+    .venv/bin/python docs/investigations/scoring_pooling.py
 """
 
 from __future__ import annotations

@@ -45,6 +45,18 @@ def test_folder_items_ids_and_labels(folder):
     assert FolderSource(folder).scan()[3].label == "new"
 
 
+def test_folder_scan_follows_file_links_not_folder_links(folder, tmp_path):
+    """As ``os.walk``: a link to a file is an item, a link to a folder is not walked into."""
+    _png(tmp_path / "elsewhere" / "x.png")
+    (folder / "cat" / "linked.png").symlink_to(folder / "d.png")
+    (folder / "more").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    items = {i.item_id: i for i in FolderSource(folder, ("cat",)).scan()}
+    assert sorted(items) == ["cat/a.png", "cat/linked.png", "d.png", "dog/b.jpg", "new/deep/c.png"]
+    stat = (folder / "d.png").stat()
+    assert items["cat/linked.png"].fingerprint == f"{stat.st_size}:{stat.st_mtime_ns}"
+    assert items["cat/linked.png"].label == "cat"
+
+
 def test_manifest_with_header_and_labels(tmp_path, folder):
     manifest = folder / "list.csv"
     manifest.write_text("path,label\ncat/a.png,cat\nd.png,\nmissing.png,dog\n")

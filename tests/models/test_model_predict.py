@@ -159,3 +159,42 @@ def test_rejects_plain_modules(images):
         InvalidInputError, match=r"model must be a batchbald\.models\.BayesianModule"
     ):
         predict_log_probs(nn.Linear(3, 2), images[:2], 2)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_parallel_chunks_change_nothing(mnist_model, images, threads):
+    """The paper CNN's chunks are scored by torch.get_num_threads() threads: same bits."""
+    assert MNISTBayesianCNN.parallel_chunks and not TinyMLP.parallel_chunks
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        reference = predict_log_probs(mnist_model, images, 20, batch_size=7, generator=_gen(4))
+        deterministic_reference = predict_deterministic(mnist_model, images, batch_size=7)
+        torch.set_num_threads(threads)
+        calls: list[int] = []
+        parallel = predict_log_probs(mnist_model, images, 20, batch_size=7, generator=_gen(4),
+                                     progress=lambda done, total: calls.append(done))  # fmt: skip
+        assert torch.get_num_threads() == threads  # restored after the workers
+        assert torch.equal(parallel, reference)
+        assert calls == [*range(7, 130, 7), 130]  # in order, once per chunk
+        assert torch.equal(predict_deterministic(mnist_model, images, batch_size=7),
+                           deterministic_reference)  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_parallel_chunks_stop_on_a_failing_progress_callback(mnist_model, images):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+
+    def progress(done: int, total: int) -> None:
+        if done >= 21:
+            raise RuntimeError("stop")
+
+    try:
+        with pytest.raises(RuntimeError, match="stop"):
+            predict_log_probs(mnist_model, images, 4, batch_size=7, generator=_gen(0),
+                              progress=progress)  # fmt: skip
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

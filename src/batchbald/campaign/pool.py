@@ -36,7 +36,8 @@ def sync_items(
     connection: Connection, scanned: list[PoolItem], classes: tuple[str, ...]
 ) -> SyncReport:
     """Make ``items`` match ``scanned`` (one source scan) and import the source's labels."""
-    known = {row.item_id: row for row in connection.execute(select(items))}
+    columns = select(items.c.item_id, items.c.fingerprint, items.c.present)
+    known = {row.item_id: row for row in connection.execute(columns)}
     stamp = now()
     seen = {item.item_id for item in scanned}
     new = [item for item in scanned if item.item_id not in known]

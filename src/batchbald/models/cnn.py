@@ -47,6 +47,8 @@ class _PaperCNN(BayesianModule):
     the order :func:`init_weights` draws their weights in.
     """
 
+    parallel_chunks = True  # the fast path reads the prepared masks and the weights only
+
     def __init__(self, num_classes: int, p: float, kernel_size: int) -> None:
         super().__init__()
         self.num_classes = _check_num_classes(num_classes)

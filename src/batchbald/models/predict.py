@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
@@ -38,6 +39,8 @@ def predict_log_probs(
     The K masks are drawn once from ``generator`` and shared by every input and every chunk,
     so the result does not depend on ``batch_size``. Runs under ``torch.no_grad()`` in eval
     mode, restoring the model's mode, with ``model.scoring_log_probs`` (exact fast paths).
+    On CPU, a model with ``parallel_chunks`` has its chunks scored by ``torch.get_num_threads()``
+    threads side by side, one torch thread each; the result is the same bit for bit.
 
     Args:
         model: a :class:`BayesianModule`; inputs are moved to its device chunk by chunk.
@@ -138,6 +141,7 @@ def _stream(
     *,
     min_inputs: int,
 ) -> torch.Tensor:
+    """``fn`` over ``inputs`` chunk by chunk into one float32 tensor on the inputs' device."""
     if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.dim() < 2:
         shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
         raise InvalidInputError(f"inputs must be a float tensor [N, ...]; got {shape}")
@@ -145,21 +149,52 @@ def _stream(
     if total == 0:
         raise InvalidInputError("inputs must hold at least one point; got N = 0")
     parameter = next(model.parameters())
-    out: torch.Tensor | None = None
-    with torch.no_grad():
-        for start in range(0, total, batch_size):
-            chunk = inputs[start : start + batch_size].to(parameter.device, parameter.dtype)
-            size = chunk.shape[0]
-            if size < min_inputs:
-                padding = chunk[-1:].expand(min_inputs - size, *chunk.shape[1:])
-                chunk = torch.cat([chunk, padding])
-            log_probs = fn(chunk)[:size]
-            if out is None:
-                out = torch.empty(
-                    total, *log_probs.shape[1:], dtype=torch.float32, device=inputs.device
-                )
-            out[start : start + size] = log_probs
-            if progress is not None:
-                progress(start + size, total)
-    assert out is not None  # total > 0
+
+    def score(start: int) -> torch.Tensor:
+        chunk = inputs[start : start + batch_size].to(parameter.device, parameter.dtype)
+        size = chunk.shape[0]
+        if size < min_inputs:
+            padding = chunk[-1:].expand(min_inputs - size, *chunk.shape[1:])
+            chunk = torch.cat([chunk, padding])
+        with torch.no_grad():  # per thread: grad mode is thread-local
+            return fn(chunk)[:size]
+
+    first = score(0)  # in this thread: lazily drawn masks are drawn once, before any worker
+    out = torch.empty(total, *first.shape[1:], dtype=torch.float32, device=inputs.device)
+    starts = range(0, total, batch_size)
+    workers = _workers(model, parameter.device, len(starts))
+    for start, log_probs in _map_chunks(score, starts[1:], workers, first):
+        out[start : start + log_probs.shape[0]] = log_probs
+        if progress is not None:
+            progress(start + log_probs.shape[0], total)
     return out
+
+
+def _workers(model: BayesianModule, device: torch.device, chunks: int) -> int:
+    """Threads to score chunks side by side: torch's thread count for CPU models that allow it."""
+    if not model.parallel_chunks or device.type != "cpu":
+        return 1
+    return max(1, min(torch.get_num_threads(), chunks - 1))
+
+
+def _map_chunks(
+    score: Callable[[int], torch.Tensor], starts: range, workers: int, first: torch.Tensor
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(start, score(start))`` in order, the first chunk's already computed.
+
+    With ``workers > 1``, ``workers`` threads score the chunks, each with one torch thread
+    (``torch.set_num_threads`` is process-wide: restored afterwards); a chunk's result does
+    not depend on the thread count (tested), so neither does the output.
+    """
+    yield 0, first
+    if workers <= 1:
+        yield from ((start, score(start)) for start in starts)
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="batchbald-scoring")
+    try:
+        yield from zip(starts, pool.map(score, starts), strict=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(threads)
