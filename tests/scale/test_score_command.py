@@ -176,3 +176,55 @@ def test_campaign_model_scores_the_campaign_pool(tmp_path, capsys):
         generator=torch.Generator().manual_seed(0),
     )  # fmt: skip
     assert torch.equal(open_store(tmp_path / "store").take(np.arange(40)), expected)
+
+
+def _png_folder(tmp_path, images):
+    from PIL import Image
+
+    folder = tmp_path / "pngs"
+    for row, pixels in enumerate(images):
+        (folder / ("sub" if row % 2 else "")).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(folder / ("sub" if row % 2 else "") / f"{row:03d}.png")
+    return folder
+
+
+def test_image_folder_is_decoded_shard_by_shard(pool_and_weights, monkeypatch):
+    """A folder pool is decoded per shard (never whole), with the eager path's results."""
+    from batchbald.data import pool_images
+
+    images, model, tmp_path = pool_and_weights
+    folder = _png_folder(tmp_path, images)
+    decoded: list[int] = []
+    original = pool_images.normalise_pixels
+
+    def counting(pixels, fmt):
+        decoded.append(len(pixels))
+        return original(pixels, fmt)
+
+    monkeypatch.setattr("batchbald.scale.pool_inputs.normalise_pixels", counting)
+    args = score_args(tmp_path, "store")
+    args[1] = f"folder:{folder}"
+    assert main(args) == 0
+    assert max(decoded) == 8  # one shard at a time (and one row to learn C)
+    ids = (tmp_path / "store" / "items.txt").read_text().split()
+    rows = [int(item_id.rsplit("/", 1)[-1][:3]) for item_id in ids]
+    inputs = normalise_images(images[rows], 0.1307, 0.3081)
+    expected = predict_log_probs(model, inputs, K, generator=torch.Generator().manual_seed(SEED))
+    assert torch.equal(open_store(tmp_path / "store").take(np.arange(30)), expected)
+
+
+def test_unreadable_image_stops_at_its_shard_and_resumes(pool_and_weights, capsys):
+    images, _, tmp_path = pool_and_weights
+    folder = _png_folder(tmp_path, images)
+    bad = folder / "sub" / "029.png"  # sorted last: the fourth shard
+    good = bad.read_bytes()
+    bad.write_bytes(b"not a png")
+    args = score_args(tmp_path, "store")
+    args[1] = f"folder:{folder}"
+    assert main(args) == 2
+    line = one_error_line(capsys)
+    assert "item 'sub/029.png': not an image Pillow can read" in line
+    assert "the shards already written are kept" in line
+    bad.write_bytes(good)
+    assert main(args) == 0
+    assert "1 of 4 shards written now" in capsys.readouterr().out

@@ -178,6 +178,16 @@ class PoolDecoder:
             pixels=pixels))  # fmt: skip
 
 
+def normalise_pixels(pixels: np.ndarray, fmt: ImageFormat) -> torch.Tensor:
+    """uint8 ``[N, H, W]`` or ``[N, 3, H, W]`` pixels as float32 model inputs ``[N, C, H, W]``.
+
+    ``(x / 255 - mean) / std`` with ``fmt``'s mean and std, as the MNIST loader normalises.
+    """
+    if fmt.channels == 1:
+        return normalise_images(pixels, fmt.mean, fmt.std)
+    return torch.from_numpy(pixels.astype(np.float32)).div_(255.0).sub_(fmt.mean).div_(fmt.std)
+
+
 def pool_image_data(
     decoded: DecodedPool,
     fmt: ImageFormat,
@@ -189,13 +199,7 @@ def pool_image_data(
     ``labels`` maps ids to class names (others get ``NO_CLASS``); ``source_index`` is
     :func:`item_key` of each id.
     """
-    pixels = decoded.pixels
-    if fmt.channels == 1:
-        inputs = normalise_images(pixels, fmt.mean, fmt.std)
-    else:
-        inputs = (
-            torch.from_numpy(pixels.astype(np.float32)).div_(255.0).sub_(fmt.mean).div_(fmt.std)
-        )
+    inputs = normalise_pixels(decoded.pixels, fmt)
     index = {name: number for number, name in enumerate(classes)}
     labels = labels or {}
     values = [index.get(labels.get(item_id, ""), NO_CLASS) for item_id in decoded.item_ids]

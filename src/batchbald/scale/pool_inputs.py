@@ -4,7 +4,8 @@
 
 * ``folder:PATH``, ``csv:PATH``, ``npz:PATH`` or a bare folder / ``.csv`` / ``.npz`` path: the
   campaign sources (:func:`batchbald.data.sources.open_source`), decoded to ``fmt`` and
-  normalised as campaigns do; ids are the sources' ids (relative paths, ``row-NNNNNNNN``);
+  normalised as campaigns do, shard by shard (:class:`DecodedOnDemand`: never the whole pool
+  in memory); ids are the sources' ids (relative paths, ``row-NNNNNNNN``);
 * ``idx:PATH``: an IDX image file (``train-images-idx3-ubyte``, raw or gzip), normalised with
   ``fmt``'s mean and std as the MNIST loader does; ids ``row-NNNNNNNN``;
 * ``embeddings:FOLDER`` (its ``train_features.npy``, as ``dataset = "embeddings:FOLDER"``) or
@@ -20,11 +21,11 @@ import numpy as np
 import torch
 
 from batchbald.data.loading import normalise_images
-from batchbald.data.pool_images import ImageFormat, PoolDecoder, pool_image_data
-from batchbald.data.sources import open_source
+from batchbald.data.pool_images import ImageFormat, decode_item, normalise_pixels
+from batchbald.data.sources import PoolSource, UnreadableItemError, open_source
 from batchbald.errors import DataError, InvalidInputError
 
-__all__ = ["SOURCE_FORMS", "ScoringPool", "load_pool"]
+__all__ = ["SOURCE_FORMS", "DecodedOnDemand", "ScoringPool", "load_pool"]
 
 SOURCE_FORMS = (
     "folder:PATH, csv:PATH, npz:PATH (or a bare folder/.csv/.npz path), idx:PATH, "
@@ -37,12 +38,13 @@ class ScoringPool:
     """Model inputs of a pool and the id of each row.
 
     Attributes:
-        inputs: float32 ``[N, ...]`` on the CPU (possibly memory-mapped).
+        inputs: float32 ``[N, ...]`` on the CPU (possibly memory-mapped), or for image
+            sources a :class:`DecodedOnDemand` that decodes the rows a slice asks for.
         item_ids: N stable ids, row order.
         spec: the source spec it came from.
     """
 
-    inputs: torch.Tensor
+    inputs: torch.Tensor | DecodedOnDemand
     item_ids: list[str]
     spec: str
 
@@ -78,20 +80,49 @@ def _idx_images(path: str, spec: str, fmt: ImageFormat) -> ScoringPool:
     return ScoringPool(normalise_images(images, fmt.mean, fmt.std), _row_ids(len(images)), spec)
 
 
+class DecodedOnDemand:
+    """Model inputs ``[N, C, H, W]`` of an image source, decoded when a slice is read.
+
+    ``inputs[a:b]`` decodes rows ``a..b`` with Pillow and normalises them as campaigns do
+    (:func:`~batchbald.data.pool_images.normalise_pixels`); nothing else is kept. Scoring holds
+    one shard's pixels at a time, so a folder larger than memory can be scored, and on Ray each
+    task decodes its own shard (the files must be readable where the task runs).
+
+    Args:
+        source: the pool source; ``item_ids``: the rows' ids; ``fmt``: the image format.
+    """
+
+    def __init__(self, source: PoolSource, item_ids: list[str], fmt: ImageFormat) -> None:
+        self.source, self.item_ids, self.fmt = source, item_ids, fmt
+        image = (fmt.size, fmt.size) if fmt.channels == 1 else (3, fmt.size, fmt.size)
+        self.shape = torch.Size((len(item_ids), 1, *image) if fmt.channels == 1 else
+                                (len(item_ids), *image))  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.item_ids)
+
+    def __getitem__(self, rows: slice) -> torch.Tensor:
+        if not isinstance(rows, slice):
+            raise TypeError(f"rows must be a slice; got {type(rows).__name__}")
+        pixels = []
+        for item_id in self.item_ids[rows]:
+            try:
+                pixels.append(decode_item(self.source, item_id, self.fmt))
+            except UnreadableItemError as error:
+                raise DataError(
+                    f"SOURCE {self.source.spec!r}: {error}; remove or fix it, then run again "
+                    "(the shards already written are kept)"
+                ) from None
+        return normalise_pixels(np.stack(pixels), self.fmt)
+
+
 def _images(spec: str, fmt: ImageFormat) -> ScoringPool:
     source = open_source(spec)
     items = source.scan()
     if not items:
         raise DataError(f"SOURCE {spec!r} holds no images")
-    decoded = PoolDecoder(source, fmt).decode_all(items)
-    if decoded.failed:
-        item_id, problem = next(iter(decoded.failed.items()))
-        raise DataError(
-            f"SOURCE {spec!r}: {len(decoded.failed)} unreadable items (first {item_id!r}: "
-            f"{problem}); remove them or fix them, then run again"
-        )
-    data = pool_image_data(decoded, fmt, ("_", "__"))  # classes are not needed to score
-    return ScoringPool(data.inputs, list(decoded.item_ids), spec)
+    inputs = DecodedOnDemand(source, [item.item_id for item in items], fmt)
+    return ScoringPool(inputs, inputs.item_ids, spec)
 
 
 def load_pool(spec: str, fmt: ImageFormat | None = None) -> ScoringPool:
