@@ -110,8 +110,9 @@ class DecodedOnDemand:
                 pixels.append(decode_item(self.source, item_id, self.fmt))
             except UnreadableItemError as error:
                 raise DataError(
-                    f"SOURCE {self.source.spec!r}: {error}; remove or fix it, then run again "
-                    "(the shards already written are kept)"
+                    f"SOURCE {self.source.spec!r}: {error}; fix the file and run the same "
+                    "command again (the shards already written are kept), or remove it and "
+                    "score into a new --out"
                 ) from None
         return normalise_pixels(np.stack(pixels), self.fmt)
 
