@@ -56,8 +56,9 @@ class BayesianModule(nn.Module):
     scoring_inputs_per_chunk: int | None = None
     #: Whether ``predict_*`` may score chunks in parallel threads (one torch thread each): only
     #: for modules whose eval-mode forward keeps no per-call state. Results do not depend on it.
-    #: On this project's 2-core machine the MNIST CNN scored ~1.15x faster that way than with
-    #: torch's two intra-op threads on its small chunks (docs/performance.md, issue 21).
+    #: On this project's 2-core machine the MNIST CNN scored 1.46x (k = 20) and 1.17x (k = 100)
+    #: faster that way than with torch's two intra-op threads splitting each small chunk
+    #: (benchmarks/scoring_parallel_chunks.py; docs/performance.md, campaigns).
     parallel_chunks: bool = False
 
     def deterministic(self, inputs: torch.Tensor) -> torch.Tensor:

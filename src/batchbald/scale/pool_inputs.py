@@ -94,9 +94,7 @@ class DecodedOnDemand:
 
     def __init__(self, source: PoolSource, item_ids: list[str], fmt: ImageFormat) -> None:
         self.source, self.item_ids, self.fmt = source, item_ids, fmt
-        image = (fmt.size, fmt.size) if fmt.channels == 1 else (3, fmt.size, fmt.size)
-        self.shape = torch.Size((len(item_ids), 1, *image) if fmt.channels == 1 else
-                                (len(item_ids), *image))  # fmt: skip
+        self.shape = torch.Size((len(item_ids), fmt.channels, fmt.size, fmt.size))
 
     def __len__(self) -> int:
         return len(self.item_ids)
