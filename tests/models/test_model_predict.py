@@ -198,3 +198,22 @@ def test_parallel_chunks_stop_on_a_failing_progress_callback(mnist_model, images
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_parallel_chunks_from_a_background_thread(mnist_model, images):
+    """As a campaign's propose runs them (a web server's worker thread): same bits, threads kept."""
+    import threading
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        expected = predict_log_probs(mnist_model, images, 3, batch_size=9, generator=_gen(8))
+        results: list[torch.Tensor] = []
+        worker = threading.Thread(target=lambda: results.append(predict_log_probs(
+            mnist_model, images, 3, batch_size=9, generator=_gen(8))))  # fmt: skip
+        worker.start()
+        worker.join()
+        assert torch.equal(results[0], expected)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
