@@ -216,3 +216,24 @@ def test_score_command_on_local_ray_is_byte_identical_to_local(tmp_path, capsys)
         assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()
     manifest = (tmp_path / "ray" / "manifest.json").read_text()
     assert manifest == (tmp_path / "local" / "manifest.json").read_text()
+
+
+def test_bad_input_found_by_a_task_is_one_named_line(tmp_path, capsys):
+    """An unreadable image met by a Ray task: the task's own error, one line, exit 2."""
+    from PIL import Image
+
+    from batchbald.cli import main
+    from batchbald.models.weights import write_safetensors
+
+    images = np.random.default_rng(0).integers(0, 255, (24, 28, 28)).astype(np.uint8)
+    for row, pixels in enumerate(images):
+        Image.fromarray(pixels).save(tmp_path / f"{row:02d}.png")
+    (tmp_path / "23.png").write_bytes(b"not a png")
+    write_safetensors(MODEL.state_dict(), tmp_path / "cnn.safetensors")
+    args = ["score", f"folder:{tmp_path}", "--model", "mnist_cnn", "--weights",
+            str(tmp_path / "cnn.safetensors"), "--num-classes", "10", "--k", "2",
+            "--shard-rows", "8", "--out", str(tmp_path / "store"), "--ray"]  # fmt: skip
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "shard 2: SOURCE" in err and "item '23.png': not an image Pillow can read" in err

@@ -113,6 +113,7 @@ def executor(address: str | None, workers: int) -> Any:
             except ray.exceptions.RayError as error:
                 for ref in in_flight:
                     ray.cancel(ref)
+                _raise_task_input_error(error, index)
                 raise ClusterError(
                     f"shard {index} failed on Ray after {MAX_RETRIES} retries: "
                     f"{type(error).__name__}: {error}; the finished shards are written, run "
@@ -121,3 +122,19 @@ def executor(address: str | None, workers: int) -> Any:
             on_shard(index, log_probs)
 
     return run
+
+
+def _raise_task_input_error(error: Exception, index: int) -> None:
+    """Re-raise a library error a task raised (bad input, e.g. an unreadable image) as itself.
+
+    Ray wraps it in a ``RayTaskError`` whose text carries the remote traceback; the task's own
+    error says what is wrong in one line, and retrying would not help. Other failures return.
+    """
+    cause = getattr(error, "cause", None)
+    if not isinstance(cause, BatchBALDError):
+        return
+    try:
+        named = type(cause)(f"shard {index}: {cause}")
+    except TypeError:  # an error class with other constructor arguments
+        named = cause
+    raise named from None
