@@ -217,3 +217,32 @@ def test_parallel_chunks_from_a_background_thread(mnist_model, images):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_two_parallel_scorings_at_once_keep_bits_and_threads(mnist_model, images):
+    """Concurrent callers (each with its own model: masks are a model's state): one scores in
+    parallel, the other in order; the same bits, and the thread count ends as it began."""
+    import copy
+    import threading
+
+    models = [mnist_model, copy.deepcopy(mnist_model)]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        expected = predict_log_probs(mnist_model, images, 3, batch_size=5, generator=_gen(9))
+        results: list[torch.Tensor] = []
+        barrier = threading.Barrier(2)
+
+        def score(model: MNISTBayesianCNN) -> None:
+            barrier.wait()
+            results.append(predict_log_probs(model, images, 3, batch_size=5, generator=_gen(9)))
+
+        workers = [threading.Thread(target=score, args=(model,)) for model in models]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert len(results) == 2 and all(torch.equal(r, expected) for r in results)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

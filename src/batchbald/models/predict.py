@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,6 +25,9 @@ MIN_ROWS = 64
 
 Progress = Callable[[int, int], object]
 
+#: Held while chunks are scored in parallel threads (see :func:`_map_chunks`).
+_PARALLEL = threading.Lock()
+
 
 def predict_log_probs(
     model: BayesianModule,
@@ -40,7 +44,9 @@ def predict_log_probs(
     so the result does not depend on ``batch_size``. Runs under ``torch.no_grad()`` in eval
     mode, restoring the model's mode, with ``model.scoring_log_probs`` (exact fast paths).
     On CPU, a model with ``parallel_chunks`` has its chunks scored by ``torch.get_num_threads()``
-    threads side by side, one torch thread each; the result is the same bit for bit.
+    threads side by side, one torch thread each; the result is the same bit for bit. One such
+    scoring runs at a time per process (a concurrent call scores its chunks in order), and a
+    model instance must not be scored by two threads at once (its masks are its state).
 
     Args:
         model: a :class:`BayesianModule`; inputs are moved to its device chunk by chunk.
@@ -187,7 +193,9 @@ def _map_chunks(
     not depend on the thread count (tested), so neither does the output.
     """
     yield 0, first
-    if workers <= 1:
+    # One parallel scoring at a time per process: a second (another thread's) runs in order,
+    # so no two of them save and restore the process-wide thread count over each other.
+    if workers <= 1 or not _PARALLEL.acquire(blocking=False):
         yield from ((start, score(start)) for start in starts)
         return
     threads = torch.get_num_threads()
@@ -198,3 +206,4 @@ def _map_chunks(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         torch.set_num_threads(threads)
+        _PARALLEL.release()
