@@ -7,7 +7,8 @@ the pool (plus penultimate features for BADGE/coreset), acquire b points, train 
 Prints one line per method: experiment, method, pool size, acquired indices' count, seconds
 per phase. It checks plumbing only; accuracies at this size mean nothing.
 
-Smoke size: 600 training images (before flaws), 200 test images, 64 validation points,
+Smoke size: 600 training images (before flaws), 200 test images, 64 validation points, at
+most 50 target inputs,
 1 epoch of 128 examples, label budget = b (one acquisition). The other methods of these configs
 (bald, power_bald, random) run in the existing sweeps; every config is also loaded by
 tests/experiments/test_config.py.
@@ -40,6 +41,7 @@ def smoke_config(name: str) -> dict:
         "train_subsample": 600,
         "test_subsample": 200,
         "validation_size": 64,
+        "target_size": min(payload["data"].get("target_size", 0), 50),
     }
     payload["training"] = {**payload["training"], "max_epochs": 1, "epoch_size": 128}
     payload["stop"] = {**payload["stop"], "label_budget": 10}

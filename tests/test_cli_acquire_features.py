@@ -80,3 +80,44 @@ def test_help_marks_the_feature_methods(capsys):
         main(["acquire", "--help"])
     out = capsys.readouterr().out
     assert "--embeddings" in out and "needs --embeddings" in out
+
+
+@pytest.fixture
+def targets(tmp_path, files):
+    generator = torch.Generator().manual_seed(1)
+    target = torch.log_softmax(2 * torch.randn(12, 5, 4, generator=generator), dim=-1)
+    np.save(tmp_path / "target.npy", target.numpy())
+    return tmp_path / "target.npy", target
+
+
+@pytest.mark.parametrize("method", ["epig", "power_epig"])
+def test_epig_methods_take_a_target_file(files, targets, method):
+    paths, log_probs, _, _ = files
+    target_path, target = targets
+    extra = ["--target-log-probs", str(target_path), "--param", "num_target_samples=7"]
+    assert main(_acquire(paths, method, *extra, "--out", str(paths["out"]))) == 0
+    expected = get_acquirer(method, num_target_samples=7)(
+        log_probs, 5, generator=torch.Generator().manual_seed(3), target_log_probs_T_K_C=target
+    )
+    picks = json.loads(paths["out"].read_text())
+    assert picks["indices"] == expected.indices.tolist()
+    assert picks["target_log_probs"] == str(target_path)
+    pool_targets = get_acquirer(method, num_target_samples=7)(
+        log_probs, 5, generator=torch.Generator().manual_seed(3)
+    )
+    assert picks["scores"] != pool_targets.scores.tolist()  # the file's targets were used
+
+
+def test_a_target_file_with_other_samples_or_for_another_method_is_one_line(
+    files, targets, tmp_path, capsys
+):
+    paths, _, _, _ = files
+    target_path, _ = targets
+    assert main(_acquire(paths, "bald", "--target-log-probs", str(target_path))) == 2
+    assert "--target-log-probs is only used by the EPIG methods" in _one_line(capsys)
+    other = tmp_path / "other.npy"
+    np.save(other, np.log(np.full((12, 3, 4), 0.25)))
+    assert main(_acquire(paths, "epig", "--target-log-probs", str(other))) == 2
+    line = _one_line(capsys)
+    assert "target_log_probs_T_K_C must use the same K posterior samples" in line
+    assert "(5, 4); got (3, 4)" in line

@@ -29,7 +29,12 @@ from batchbald.errors import BatchBALDWarning, InvalidInputError, UnknownNameErr
 N, K, C, B = 40, 8, 4, 5
 D, L = 6, 3
 # Inputs an acquirer receives by keyword besides its declared hyperparameters.
-INPUT_KEYWORDS = {"generator", "embeddings_N_D", "labelled_embeddings_L_D"}
+INPUT_KEYWORDS = {
+    "generator",
+    "embeddings_N_D",
+    "labelled_embeddings_L_D",
+    "target_log_probs_T_K_C",
+}
 
 
 def pool(seed: int, dtype=torch.float32) -> torch.Tensor:

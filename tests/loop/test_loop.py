@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import torch
@@ -92,7 +92,16 @@ TEST = toy_data(100, seed=1)
 
 
 def make_loop(
-    acquirer="bald", *, batch_size=4, budget=12, target=None, oracle=None, seed=0, k=5
+    acquirer="bald",
+    *,
+    batch_size=4,
+    budget=12,
+    target=None,
+    oracle=None,
+    seed=0,
+    k=5,
+    target_set=None,
+    learner=None,
 ) -> ActiveLearningLoop:
     split = ActiveLearningData(
         len(DATA), labelled_indices=[0, 1, 2, 3], validation_indices=[4, 5, 6, 7]
@@ -101,13 +110,14 @@ def make_loop(
         data=DATA,
         test=TEST,
         split=split,
-        learner=NearestMeanLearner(DATA.num_classes),
-        acquirer=get_acquirer(acquirer),
+        learner=learner or NearestMeanLearner(DATA.num_classes),
+        acquirer=get_acquirer(acquirer) if isinstance(acquirer, str) else acquirer,
         oracle=oracle or DatasetOracle(DATA.labels),
         settings=LoopSettings(
             batch_size=batch_size, k=k, label_budget=budget, target_accuracy=target
         ),
         generators=LoopGenerators.from_seed(seed),
+        target=target_set,
     )
 
 
@@ -321,3 +331,69 @@ def test_feature_acquirer_needs_a_learner_with_embed():
         r"NearestMeanLearner has no embed\(model, inputs, generators\) method",
     ):
         make_loop("coreset").step()
+
+
+class CountingLearner(NearestMeanLearner):
+    """Records how many inputs each ``predict`` call scores."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__(num_classes)
+        self.scored: list[int] = []
+
+    def predict(self, model, inputs, k, generators):
+        self.scored.append(len(inputs))
+        return super().predict(model, inputs, k, generators)
+
+
+def spying_epig(received: list):
+    """The registry's ``epig`` with a function that records its inputs before selecting."""
+    epig = get_acquirer("epig")
+
+    def spy(log_probs_N_K_C, batch_size, *, generator, target_log_probs_T_K_C=None, **params):
+        received.append((log_probs_N_K_C, target_log_probs_T_K_C))
+        return epig.fn(
+            log_probs_N_K_C,
+            batch_size,
+            generator=generator,
+            target_log_probs_T_K_C=target_log_probs_T_K_C,
+            **params,
+        )
+
+    return replace(epig, fn=spy)
+
+
+def test_epig_gets_the_target_set_scored_with_the_pools_posterior_samples():
+    """A target input equal to a pool input gets the same K log-probabilities (one call)."""
+    pool_row = 50
+    others = toy_data(9, seed=7)
+    inputs = torch.cat([DATA.inputs[pool_row : pool_row + 1], others.inputs])
+    target_set = ImageData(inputs, torch.full((10,), NO_CLASS), DATA.num_classes)
+    received: list = []
+    loop = make_loop(spying_epig(received), budget=8, target_set=target_set)
+    pool_before = []
+    while not loop.done:
+        pool_before.append(list(loop.split.pool_indices))
+        loop.step()
+    assert len(received) == 2
+    for (pool_N_K_C, target_T_K_C), pool in zip(received, pool_before, strict=False):
+        assert pool_N_K_C.shape == (len(pool), 5, DATA.num_classes)
+        assert target_T_K_C.shape == (10, 5, DATA.num_classes)
+        if pool_row in pool:
+            # Same samples: equal up to cdist rounding (other samples differ by ~0.1 and more).
+            torch.testing.assert_close(
+                target_T_K_C[0], pool_N_K_C[pool.index(pool_row)], rtol=0, atol=1e-5
+            )
+
+
+def test_without_a_target_set_epig_draws_its_targets_from_the_pool():
+    received: list = []
+    make_loop(spying_epig(received), budget=4).run()
+    assert received and all(target is None for _, target in received)
+
+
+def test_rules_without_targets_never_score_the_target_set():
+    learner = CountingLearner(DATA.num_classes)
+    loop = make_loop("bald", budget=4, target_set=toy_data(10, seed=7), learner=learner)
+    loop.run()
+    pool_sizes = {len(DATA) - 8, len(DATA) - 12}
+    assert set(learner.scored) - {len(TEST), 4} <= pool_sizes

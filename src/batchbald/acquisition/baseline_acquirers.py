@@ -1,10 +1,16 @@
-"""The registry forms of EPIG, PowerEPIG and BatchEPIG (issue 24): targets sampled from the pool.
+"""The registry forms of EPIG, PowerEPIG and BatchEPIG (issue 24).
 
-The EPIG family takes its target inputs as a uniformly random subset of the pool
-(``num_target_samples`` of them, drawn from the acquisition generator; the whole pool when it is
-smaller), which is the paper's setting when the pool is a sample of the target distribution; the
-functions in :mod:`~batchbald.acquisition.epig` also accept an explicit target set. The entries
-themselves (with BADGE and coreset) are in :mod:`batchbald.acquisition.registrations`.
+Each step the EPIG family draws ``num_target_samples`` target inputs uniformly at random (from
+the acquisition generator; all of them when there are fewer) out of
+
+* ``target_log_probs_T_K_C`` when given: a set of unlabelled inputs from the distribution the
+  model will be used on, scored with the same K posterior samples as the pool (the loop's
+  ``data.target_size``; the paper's setting when pool and test distributions differ), or
+* the pool itself otherwise: the paper's setting when the pool is a sample of the target
+  distribution.
+
+The entries themselves (with BADGE and coreset) are in
+:mod:`batchbald.acquisition.registrations`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import torch
 
 from batchbald.acquisition._validation import check_generator, check_log_probs, check_positive_int
 from batchbald.acquisition.batch_epig import batch_epig
-from batchbald.acquisition.epig import epig
+from batchbald.acquisition.epig import check_target, epig
 from batchbald.acquisition.params import COLDNESS, Param
 from batchbald.acquisition.result import AcquisitionResult
 from batchbald.acquisition.selection import top_k
@@ -37,7 +43,7 @@ TARGETS = Param(
     "num_target_samples",
     int,
     DEFAULT_TARGET_SAMPLES,
-    "target inputs T drawn from the pool per step (all of it when smaller)",
+    "target inputs T drawn per step from the target set, else the pool (all when fewer)",
     low=1,
 )
 EPIG_PARAMS = (TARGETS,)
@@ -49,15 +55,25 @@ BATCH_EPIG_PARAMS = (
 
 
 def pool_targets(
-    log_probs_N_K_C: Any, num_target_samples: int, generator: torch.Generator | None
+    log_probs_N_K_C: Any,
+    num_target_samples: int,
+    generator: torch.Generator | None,
+    target_log_probs_T_K_C: Any = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Checked pool log-probabilities and T = min(num_target_samples, N) random pool rows."""
+    """Checked pool log-probabilities and min(num_target_samples, T) random target rows.
+
+    The targets are rows of ``target_log_probs_T_K_C`` (checked: same K and C as the pool) or,
+    when it is ``None``, of the pool. Drawn with one ``randperm`` of the acquisition generator.
+    """
     log_probs = check_log_probs(log_probs_N_K_C)
     num_target_samples = check_positive_int(num_target_samples, "num_target_samples")
-    if num_target_samples >= len(log_probs):
-        return log_probs, log_probs
-    rows = torch.randperm(len(log_probs), generator=check_generator(generator))
-    return log_probs, log_probs[rows[:num_target_samples].to(log_probs.device)]
+    candidates = log_probs
+    if target_log_probs_T_K_C is not None:
+        candidates = check_target(log_probs, target_log_probs_T_K_C).to(log_probs.device)
+    if num_target_samples >= len(candidates):
+        return log_probs, candidates
+    rows = torch.randperm(len(candidates), generator=check_generator(generator))
+    return log_probs, candidates[rows[:num_target_samples].to(log_probs.device)]
 
 
 def epig_acquirer(
@@ -66,9 +82,12 @@ def epig_acquirer(
     *,
     generator: torch.Generator | None = None,
     num_target_samples: int = DEFAULT_TARGET_SAMPLES,
+    target_log_probs_T_K_C: Any = None,
 ) -> AcquisitionResult:
-    """Top-b EPIG with targets sampled from the pool."""
-    pool, target = pool_targets(log_probs_N_K_C, num_target_samples, generator)
+    """Top-b EPIG; targets from ``target_log_probs_T_K_C`` or, when ``None``, the pool."""
+    pool, target = pool_targets(
+        log_probs_N_K_C, num_target_samples, generator, target_log_probs_T_K_C
+    )
     return top_k(epig(pool, target), batch_size)
 
 
@@ -79,9 +98,12 @@ def power_epig_acquirer(
     generator: torch.Generator | None = None,
     num_target_samples: int = DEFAULT_TARGET_SAMPLES,
     coldness: float = 1.0,
+    target_log_probs_T_K_C: Any = None,
 ) -> AcquisitionResult:
-    """PowerEPIG: b points drawn with p ∝ EPIG^coldness (targets sampled from the pool)."""
-    pool, target = pool_targets(log_probs_N_K_C, num_target_samples, generator)
+    """PowerEPIG: b points drawn with p ∝ EPIG^coldness (targets as :func:`epig_acquirer`)."""
+    pool, target = pool_targets(
+        log_probs_N_K_C, num_target_samples, generator, target_log_probs_T_K_C
+    )
     return stochastic_batch(
         epig(pool, target), batch_size, mode="power", coldness=coldness, generator=generator
     )
@@ -94,7 +116,10 @@ def batch_epig_acquirer(
     generator: torch.Generator | None = None,
     num_target_samples: int = DEFAULT_TARGET_SAMPLES,
     num_samples: int = 1000,
+    target_log_probs_T_K_C: Any = None,
 ) -> AcquisitionResult:
-    """Greedy BatchEPIG (targets sampled from the pool)."""
-    pool, target = pool_targets(log_probs_N_K_C, num_target_samples, generator)
+    """Greedy BatchEPIG (targets as :func:`epig_acquirer`)."""
+    pool, target = pool_targets(
+        log_probs_N_K_C, num_target_samples, generator, target_log_probs_T_K_C
+    )
     return batch_epig(pool, target, batch_size, num_samples=num_samples, generator=generator)

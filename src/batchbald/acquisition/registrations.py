@@ -200,18 +200,21 @@ register(
     epig_acquirer,
     description="top-b EPIG: information about predictions on target inputs (Bickford Smith 2023)",
     params=EPIG_PARAMS,
+    uses_targets=True,
 )
 register(
     "power_epig",
     power_epig_acquirer,
     description="PowerEPIG: sample b points with p ∝ EPIG^coldness",
     params=POWER_EPIG_PARAMS,
+    uses_targets=True,
 )
 register(
     "batch_epig",
     batch_epig_acquirer,
     description="greedy BatchEPIG: I[y_1..y_b; y*] averaged over targets (small pools only)",
     params=BATCH_EPIG_PARAMS,
+    uses_targets=True,
 )
 register(
     "badge",

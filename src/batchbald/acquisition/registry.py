@@ -17,6 +17,11 @@ With ``needs_embeddings`` (BADGE, coreset) ``fn`` also takes the keyword inputs
 ``embeddings_N_D`` and ``labelled_embeddings_L_D``: penultimate features of the pool and of the
 labelled points, from the model's ``embed(x) -> [B, D]`` (the loop computes them).
 
+With ``uses_targets`` (the EPIG family) ``fn`` also takes ``target_log_probs_T_K_C``:
+log-probabilities of unlabelled *target* inputs under the same K posterior samples as the pool
+(the loop scores pool and targets in one call when the experiment holds out a target set,
+``data.target_size``); ``None`` makes the rule draw its targets from the pool.
+
 Every hyperparameter is declared with a :class:`~batchbald.acquisition.params.Param`
 (type, default, range, doc) and checked by :func:`check_params` wherever it enters: the Python
 API, ``batchbald acquire --param`` and the experiment configs. The entries themselves are in
@@ -65,6 +70,8 @@ class Acquirer:
             ``labelled_embeddings_L_D`` (penultimate features; the loop then computes them).
         batch_at_most_k: True when the rule needs ``batch_size`` ≤ K posterior samples
             (``thompson_bald``: one sample per pick); experiment configs check it when read.
+        uses_targets: True when ``fn`` also takes ``target_log_probs_T_K_C`` (EPIG family):
+            log-probabilities of target inputs; without them the rule samples the pool.
     """
 
     name: str
@@ -76,6 +83,7 @@ class Acquirer:
     declared: tuple[Param, ...] = ()
     needs_embeddings: bool = False
     batch_at_most_k: bool = False
+    uses_targets: bool = False
 
     def __post_init__(self) -> None:
         """Freeze ``params`` and ``declared``."""
@@ -91,9 +99,11 @@ class Acquirer:
         eval_log_probs_N_K_C: Any = None,
         embeddings_N_D: Any = None,
         labelled_embeddings_L_D: Any = None,
+        target_log_probs_T_K_C: Any = None,
     ) -> AcquisitionResult:
         """Select ``batch_size`` pool points. See the registered function for shapes."""
         inputs = self._embedding_inputs(embeddings_N_D, labelled_embeddings_L_D)
+        inputs.update(self._target_inputs(target_log_probs_T_K_C))
         if not self.needs_eval_model:
             return self.fn(
                 log_probs_N_K_C, batch_size, generator=generator, **inputs, **self.params
@@ -120,6 +130,17 @@ class Acquirer:
             "embeddings_N_D": embeddings_N_D,
             "labelled_embeddings_L_D": labelled_embeddings_L_D,
         }
+
+    def _target_inputs(self, target_log_probs_T_K_C: Any) -> dict:
+        """The target keyword for ``fn`` when it ``uses_targets``; an error for other rules."""
+        if self.uses_targets:
+            return {"target_log_probs_T_K_C": target_log_probs_T_K_C}
+        if target_log_probs_T_K_C is not None:
+            raise InvalidInputError(
+                f"acquirer {self.name!r} takes no target_log_probs_T_K_C (only the EPIG family "
+                f"uses target inputs); got a {type(target_log_probs_T_K_C).__name__}"
+            )
+        return {}
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -155,6 +176,7 @@ def register(
     needs_predictions: bool = True,
     needs_embeddings: bool = False,
     batch_at_most_k: bool = False,
+    uses_targets: bool = False,
 ) -> Acquirer:
     """Add an acquirer to the registry (names are unique) and return it.
 
@@ -168,23 +190,18 @@ def register(
         needs_predictions: False when ``fn`` only reads the pool size.
         needs_embeddings: ``fn`` takes the pool's and the labelled points' features.
         batch_at_most_k: ``fn`` needs ``batch_size`` ≤ K (checked at config load).
+        uses_targets: ``fn`` takes ``target_log_probs_T_K_C`` (``None``: targets from the pool).
     """
     if name in _REGISTRY:
         raise ValueError(f"acquirer {name!r} is already registered")
     declared = tuple(params)
     check_declared(declared, {param.name: param.default for param in declared}, name)
-    acquirer = Acquirer(
-        name,
-        fn,
-        description,
-        needs_eval_model=needs_eval_model,
-        needs_predictions=needs_predictions,
-        declared=declared,
-        needs_embeddings=needs_embeddings,
-        batch_at_most_k=batch_at_most_k,
-    )
-    _REGISTRY[name] = acquirer
-    return acquirer
+    _REGISTRY[name] = Acquirer(
+        name, fn, description, declared=declared, needs_eval_model=needs_eval_model,
+        needs_predictions=needs_predictions, needs_embeddings=needs_embeddings,
+        batch_at_most_k=batch_at_most_k, uses_targets=uses_targets,
+    )  # fmt: skip
+    return _REGISTRY[name]
 
 
 def available_acquirers() -> list[str]:

@@ -59,6 +59,7 @@ def _methods() -> str:
         f"  {name:24s} {get_acquirer(name).description}"
         + (" [needs --eval-log-probs]" if get_acquirer(name).needs_eval_model else "")
         + (" [needs --embeddings]" if get_acquirer(name).needs_embeddings else "")
+        + (" [--target-log-probs or pool targets]" if get_acquirer(name).uses_targets else "")
         for name in available_acquirers()
     )
 
@@ -78,6 +79,11 @@ def _add_inputs_and_output(acquire: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="evaluation model's [N, K, C] log-probabilities, for methods that need them",
     )
+    acquire.add_argument(
+        "--target-log-probs", default=None, metavar="FILE",
+        help="[T, K, C] log-probabilities of target inputs under the same K samples as "
+        "LOG_PROBS, for the EPIG methods (default: targets drawn from the pool)",
+    )  # fmt: skip
     acquire.add_argument(
         "--embeddings",
         default=None,
@@ -109,6 +115,7 @@ def acquire_command(args: argparse.Namespace) -> int:
 
     if args.out:  # checked before the work: a mistake here must not cost a long acquisition
         check_output_file(args.out, "--out", overwrite=args.overwrite)
+    targets = _targets(args, used=get_acquirer(args.method).uses_targets)
     if streams(args.log_probs, args.method, args.eval_log_probs):
         # A store directory or a .npy larger than memory: streamed, same picks (docs/scale.md).
         result, shape, params = select_from_store(args)
@@ -126,6 +133,7 @@ def acquire_command(args: argparse.Namespace) -> int:
         args.batch_size,
         generator=generator,
         eval_log_probs_N_K_C=eval_log_probs,
+        target_log_probs_T_K_C=targets,
         **features,
     )
     shape = list(log_probs.shape)
@@ -156,6 +164,7 @@ def _write_picks(
         "seed": args.seed,
         "log_probs": str(args.log_probs),
         "shape": shape,
+        **({"target_log_probs": str(args.target_log_probs)} if args.target_log_probs else {}),
         **result.to_dict(),
     }
     atomic_write_text(args.out, json.dumps(payload, indent=1) + "\n")
@@ -176,6 +185,18 @@ def _eval_log_probs(args: argparse.Namespace, *, needed: bool) -> Any:
             f"{args.method!r} does not"
         )
     return _read(args.eval_log_probs, "--eval-log-probs")
+
+
+def _targets(args: argparse.Namespace, *, used: bool) -> Any:
+    """``--target-log-probs`` read, for the methods that use targets (EPIG family)."""
+    if args.target_log_probs is None:
+        return None
+    if not used:
+        raise InvalidInputError(
+            f"--target-log-probs is only used by the EPIG methods (epig, power_epig, "
+            f"batch_epig); {args.method!r} does not use target inputs"
+        )
+    return _read(args.target_log_probs, "--target-log-probs")
 
 
 def _features(args: argparse.Namespace, *, needed: bool) -> dict[str, Any]:

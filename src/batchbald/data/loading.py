@@ -27,11 +27,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DatasetSplits:
-    """The train and test splits of one dataset (both normalised the same way)."""
+    """The train and test splits of one dataset (both normalised the same way).
+
+    ``target``: unlabelled inputs held out of the training data to stand for the distribution the
+    model will be used on (EPIG's target set; ``data.target_size`` of an experiment), or ``None``.
+    """
 
     train: ImageData
     test: ImageData
     name: str = ""
+    target: ImageData | None = None
 
 
 def load_dataset(

@@ -149,7 +149,9 @@ def _load(config: Any, generator: torch.Generator, data_dir: Any, download: bool
 def prepare_data(
     config: Any, *, data_dir: str | os.PathLike[str] | None = None, download: bool = True
 ) -> DatasetSplits:
-    """Load ``config.dataset``, subsample it, apply the flaws; the test set stays clean.
+    """Load ``config.dataset``, subsample it, hold out the target set, apply the flaws.
+
+    The test set and the target set (``config.target_size``; ``None`` when 0) stay clean.
 
     Args:
         config: a :class:`~batchbald.experiments.config.DataConfig`.
@@ -173,6 +175,7 @@ def prepare_data(
     )  # fmt: skip
     check_subsample(config.test_subsample, len(test), "data.test_subsample", f"test {what}")
     train = train.subset(_random_subset(len(train), config.train_subsample, keep, generator))
+    train, target = _hold_out_target(train, config, keep)
     train = apply_flaws(
         train,
         [dict(flaw) for flaw in config.flaws],
@@ -182,7 +185,36 @@ def prepare_data(
         download=download,
     )
     test = test.subset(_random_subset(len(test), config.test_subsample, keep[:0], generator))
-    return DatasetSplits(train=train, test=test, name=config.dataset)
+    return DatasetSplits(train=train, test=test, name=config.dataset, target=target)
+
+
+def _hold_out_target(
+    train: ImageData, config: Any, keep: torch.Tensor
+) -> tuple[ImageData, ImageData | None]:
+    """``config.target_size`` random rows of ``train`` as the target set; the rest stay training.
+
+    Drawn from their own generator (``derive_seed(seed, "target")``), so a config without a
+    target set prepares exactly the data it always did. The paper's initial points (source
+    indices ``keep``) are never held out.
+
+    Raises:
+        ConfigError: ``target_size`` leaves no training point (named, with the count there is).
+    """
+    if config.target_size == 0:
+        return train, None
+    eligible = ~torch.isin(train.source_index, keep)
+    candidates = torch.nonzero(eligible).flatten()
+    if config.target_size >= len(candidates):
+        raise ConfigError(
+            f"data.target_size must be < the {len(candidates)} training points that can be "
+            f"held out as target inputs; got {config.target_size}. Lower it or set 0"
+        )
+    generator = torch.Generator().manual_seed(derive_seed(config.seed, "target"))
+    chosen = torch.zeros(len(train), dtype=torch.bool)
+    picked = candidates[torch.randperm(len(candidates), generator=generator)[: config.target_size]]
+    chosen[picked] = True
+    target = train.subset(torch.nonzero(chosen).flatten())
+    return train.subset(torch.nonzero(~chosen).flatten()), target
 
 
 def _paper_initial_rows(train: ImageData) -> torch.Tensor:

@@ -38,6 +38,11 @@ class DataConfig:
         validation_size: random validation points taken from the non-initial training points;
             0: none, the models are trained and selected from their labels alone (the
             campaigns' regime, :mod:`batchbald.training.labels_only`).
+        target_size: hold out this many random training points (after ``train_subsample``,
+            before the flaws, never the paper's initial points) as unlabelled *target inputs*:
+            a sample of the distribution the model will be used on, for the acquirers that use
+            targets (EPIG, PowerEPIG, BatchEPIG draw theirs from it instead of the pool). They
+            are never labelled, trained on or acquired. 0: none.
         seed: seeds the subsamples and the flaws; shared by every trial and method, so all
             compare on the same data.
         source, test_source: a pool source instead of ``dataset`` (``folder:PATH``,
@@ -53,6 +58,7 @@ class DataConfig:
     initial: str = "paper_mnist"
     initial_per_class: int = 2
     validation_size: int = 1024
+    target_size: int = 0
     seed: int = 0
     source: str = ""
     test_source: str = ""
@@ -67,6 +73,7 @@ class DataConfig:
         check_str(self.initial, "initial", choices=INITIAL_CHOICES)
         check_int(self.initial_per_class, "initial_per_class", minimum=1)
         check_int(self.validation_size, "validation_size", minimum=0)
+        check_int(self.target_size, "target_size", minimum=0)
         check_int(self.seed, "seed", minimum=0)
         from batchbald.experiments.components import check_flaws
 

@@ -196,6 +196,7 @@ def build_trial_loop(spec: TrialSpec, config: ExperimentConfig) -> ActiveLearnin
             target_accuracy=config.stop.target_accuracy,
         ),
         generators=generators,
+        target=splits.target,
     )
 
 

@@ -13,6 +13,9 @@ for an acquirer with ``needs_predictions=False`` (``random``), which ignores the
 pool is not scored and ``predictions`` is the pool size N, an ``int``. Acquirers with
 ``needs_embeddings`` (BADGE, coreset) also get ``embeddings_N_D`` and ``labelled_embeddings_L_D``
 from the learner's ``embed`` (penultimate features of the pool and of the labelled points).
+Acquirers that ``uses_targets`` (the EPIG family) get ``target_log_probs_T_K_C`` when the loop
+has a ``target`` set: its inputs are scored in the same call as the pool, so with the same K
+posterior samples; without one they draw their targets from the pool.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class ActiveLearningLoop:
         oracle: answers labels for dataset indices; asked for the initial set at the first step.
         settings: batch size, k and the stopping rule.
         generators: one per consumer (:class:`~batchbald.loop.LoopGenerators`).
+        target: unlabelled inputs from the distribution the model will be used on, for the
+            acquirers that use targets (EPIG); never labelled, trained on or acquired.
     """
 
     def __init__(
@@ -72,8 +77,9 @@ class ActiveLearningLoop:
         oracle: Oracle,
         settings: LoopSettings,
         generators: LoopGenerators,
+        target: ImageData | None = None,
     ) -> None:
-        self.data, self.test, self.split = data, test, split
+        self.data, self.test, self.split, self.target = data, test, split, target
         self.learner, self.acquirer, self.oracle = learner, acquirer, oracle
         self.settings, self.generators = settings, generators
         self.records: list[StepRecord] = []
@@ -166,7 +172,7 @@ class ActiveLearningLoop:
     def _acquire(self, fitted: Fitted, train: ImageData, timings: dict[str, float]) -> dict:
         pool = torch.as_tensor(self.split.pool_indices, dtype=torch.long)
         pool_inputs = self.data.inputs[pool]
-        predictions = self._pool_predictions(fitted, pool_inputs, timings)
+        predictions, targets = self._pool_predictions(fitted, pool_inputs, timings)
         eval_log_probs = None
         if self.acquirer.needs_eval_model:
             eval_log_probs = self._eval_predictions(fitted, train, pool_inputs, timings)
@@ -180,6 +186,7 @@ class ActiveLearningLoop:
                 batch_size,
                 generator=self.generators.acquisition,
                 eval_log_probs_N_K_C=eval_log_probs,
+                target_log_probs_T_K_C=targets,
                 **embeddings,
             )
         dataset_indices = torch.as_tensor(self.split.acquire(result.indices), dtype=torch.long)
@@ -192,13 +199,22 @@ class ActiveLearningLoop:
 
     def _pool_predictions(
         self, fitted: Fitted, pool_inputs: torch.Tensor, timings: dict[str, float]
-    ) -> torch.Tensor | int:
-        """``[N, K, C]`` log-probabilities, or N where the acquirer ignores predictions."""
+    ) -> tuple[torch.Tensor | int, torch.Tensor | None]:
+        """Pool log-probabilities ``[N, K, C]`` and the targets' ``[T, K, C]`` or ``None``.
+
+        N itself replaces the pool's when the acquirer ignores predictions; the targets are
+        scored in the same call as the pool (same K samples) for acquirers that use them.
+        """
         if not self.acquirer.needs_predictions:  # e.g. random: scoring would only cost time
             timings["scoring"] = 0.0
-            return len(pool_inputs)
+            return len(pool_inputs), None
+        target = self.target if self.acquirer.uses_targets else None
+        inputs = pool_inputs if target is None else torch.cat([pool_inputs, target.inputs])
         with _timed(timings, "scoring"):
-            return self.learner.predict(fitted.model, pool_inputs, self.settings.k, self.generators)
+            log_probs = self.learner.predict(fitted.model, inputs, self.settings.k, self.generators)
+        if target is None:
+            return log_probs, None
+        return log_probs[: len(pool_inputs)], log_probs[len(pool_inputs) :]
 
     def _eval_predictions(
         self, fitted: Fitted, train: ImageData, pool_inputs: torch.Tensor, timings: dict[str, float]
