@@ -21,7 +21,7 @@ __all__ = ["add_parser", "campaign_command"]
 
 
 def _add_sources(init: Any) -> None:
-    """The pool source options of ``init`` (exactly one)."""
+    """The pool source options of ``init`` (exactly one), and the target source option."""
     where = init.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--images",
@@ -34,6 +34,17 @@ def _add_sources(init: Any) -> None:
         "--embeddings",
         help="precomputed features: .npy float32 [N,D] (memory-mapped) or .npz with "
         "'features' (labels optional); items are the rows",
+    )
+    _add_target(init)
+
+
+def _add_target(init: Any) -> None:
+    init.add_argument(
+        "--target",
+        default="",
+        metavar="SPEC",
+        help="unlabelled samples of what the model will be used on (a folder, CSV or .npz like "
+        "the pool), for the EPIG methods; default: their targets come from the pool",
     )
 
 
@@ -139,6 +150,7 @@ def _init(args: argparse.Namespace) -> int:
         training=dict(args.training),
         regime=dict(args.regime),
         image=dict(args.image),
+        target=args.target,
     )
     status = campaign.status()
     print(

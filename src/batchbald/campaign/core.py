@@ -27,6 +27,7 @@ from batchbald.campaign.rounds import Round, current_round
 from batchbald.campaign.schema import campaign, items, propose_state
 from batchbald.campaign.settings import CampaignSettings, check_model
 from batchbald.campaign.store import Store, now
+from batchbald.campaign.targets import check_target_source
 from batchbald.data.sources import PoolSource, open_source
 
 __all__ = ["PROJECT_FILE", "Campaign"]
@@ -68,8 +69,7 @@ class Campaign:
 
         ``source`` (a folder, ``csv:``/``npz:``/``features:`` spec) is labelled with
         ``classes``; ``options`` are further :class:`CampaignSettings` fields (``method``,
-        ``batch_size``, ``model``, ``seed``, ``k``, ``method_params``, ``training``,
-        ``regime``, ``image``). The model is built and run once here (not at ``propose``).
+        ``model``, ``target``, ...). The model is built and run once here (not at ``propose``).
 
         Raises:
             CampaignError: ``project`` already holds a campaign; InvalidInputError and
@@ -81,6 +81,7 @@ class Campaign:
             raise CampaignError(f"project {str(project)!r} already holds a campaign; open it")
         classes = tuple(classes)
         pool = open_source(os.fspath(source), classes)
+        options["target"] = check_target_source(options.get("target", ""), pool, classes)
         settings = CampaignSettings(source=pool.spec, classes=classes, **options)
         check_model(settings, pool)
         project.mkdir(parents=True, exist_ok=True)

@@ -146,6 +146,7 @@ def _load_pool(campaign: Campaign, report: _Reporter) -> tuple[Any, list[str], d
 
 def _build_loop(campaign: Campaign, report: _Reporter, batch_size: int) -> Any:
     from batchbald.acquisition import get_acquirer
+    from batchbald.campaign.targets import load_targets
     from batchbald.data import ActiveLearningData
     from batchbald.experiments.labels_only import LabelsOnlyLearner
     from batchbald.loop import ActiveLearningLoop, DatasetOracle, LoopGenerators, LoopSettings
@@ -178,6 +179,7 @@ def _build_loop(campaign: Campaign, report: _Reporter, batch_size: int) -> Any:
         oracle=DatasetOracle(data.labels),
         settings=LoopSettings(batch_size=batch_size, k=settings.k, label_budget=2**62),
         generators=generators,
+        target=load_targets(campaign.settings, campaign.project) if acquirer.uses_targets else None,
     )
     return loop, decoded.item_ids
 

@@ -72,6 +72,9 @@ class CampaignSettings:
         training: ``TrainingConfig`` fields.
         regime: ``LabelsOnlyRegime`` fields (how models are selected without free labels).
         image: ``ImageFormat`` fields (size, channels, mean, std).
+        target: a source spec of unlabelled *target* inputs, a sample of what the model will be
+            used on (e.g. ``folder:/data/deployment_sample``), for the EPIG methods; "" makes
+            them draw their targets from the pool.
     """
 
     source: str
@@ -85,6 +88,7 @@ class CampaignSettings:
     training: dict[str, Any] = field(default_factory=dict)
     regime: dict[str, Any] = field(default_factory=dict)
     image: dict[str, Any] = field(default_factory=dict)
+    target: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", check_classes(self.classes))
@@ -102,9 +106,16 @@ class CampaignSettings:
         from batchbald.acquisition import get_acquirer
 
         try:
-            get_acquirer(self.method, **self.method_params)
+            acquirer = get_acquirer(self.method, **self.method_params)
         except UnknownNameError as error:
             raise UnknownNameError(f"method: {error}") from None
+        if not isinstance(self.target, str):
+            raise InvalidInputError(f"target must be a source spec string; got {self.target!r}")
+        if self.target and not acquirer.uses_targets:
+            raise InvalidInputError(
+                "target is only used by the EPIG methods (epig, power_epig, batch_epig); "
+                f"method {self.method!r} does not use target inputs"
+            )
 
     def model_spec(self) -> Any:
         """The :class:`~batchbald.models.ModelSpec` of ``model`` (checks files and factories).
