@@ -109,3 +109,12 @@ def test_duplicates_fall_back_to_uniform_over_unpicked():
 def test_rejects_bad_features(features, message):
     with pytest.raises(InvalidInputError, match=message):
         badge(torch.full((5, 2, 2), 0.5).log(), 2, embeddings_N_D=features)
+
+
+def test_the_predictive_mean_is_sliced_and_equal_to_the_whole_tensors():
+    """Row slices bound BADGE's float64 temporaries; every row's mean is bitwise the same."""
+    from batchbald.acquisition.badge import predictive_mean
+
+    generator = torch.Generator().manual_seed(0)
+    log_probs = torch.randn(9000, 100, 10, generator=generator).log_softmax(-1)
+    assert torch.equal(predictive_mean(log_probs), log_probs.double().exp().mean(dim=1))

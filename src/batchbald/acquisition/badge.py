@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from batchbald.acquisition._chunks import map_rows
 from batchbald.acquisition._features import FeatureInputs, check_features, feature_acquirer
 from batchbald.acquisition._validation import check_batch_size, check_generator, check_log_probs
 from batchbald.acquisition.result import AcquisitionResult
@@ -42,10 +43,20 @@ def loss_gradient_factors(log_probs_N_K_C: Any, features_N_D: Any) -> tuple[torc
     """The factors ``(a [N, C], h [N, D])`` with gradient embedding g_n = a_n ⊗ h_n (float64)."""
     log_probs = check_log_probs(log_probs_N_K_C, warn_single_sample=False)
     features = check_features(features_N_D, "embeddings_N_D", num_points=len(log_probs))
-    probs_N_C = log_probs.to(F64).exp().mean(dim=1)
+    probs_N_C = predictive_mean(log_probs)
     residual_N_C = probs_N_C.clone()
     residual_N_C[torch.arange(len(probs_N_C)), probs_N_C.argmax(dim=1)] -= 1.0
     return residual_N_C, features
+
+
+def predictive_mean(log_probs_N_K_C: torch.Tensor) -> torch.Tensor:
+    """(1/K) Σ_k p_k(y|x) per point, float64 ``[N, C]``, computed in row slices.
+
+    The slices (:func:`~batchbald.acquisition._chunks.map_rows`) bound the float64 temporaries
+    (the whole ``[N, K, C]`` in float64 is ≈ 470 MB for MNIST's 59k × 100 × 10); each row's mean
+    is computed as without them.
+    """
+    return map_rows(lambda part: part.to(F64).exp().mean(dim=1), log_probs_N_K_C)
 
 
 def gradient_embeddings(log_probs_N_K_C: Any, features_N_D: Any) -> torch.Tensor:
