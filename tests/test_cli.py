@@ -143,3 +143,5 @@ def test_list(capsys, tmp_path):
     assert "batchbald " in out and "params: num_samples=" in out
     assert "mnist" in out and "synthetic" in out and "mnist_cnn" in out
     assert "tiny.toml" in out and "(1 methods)" in out
+    epig = next(line for line in out.splitlines() if line.startswith("  epig "))
+    assert epig.endswith("[target inputs: data.target_size, else the pool]")

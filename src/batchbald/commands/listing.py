@@ -41,6 +41,9 @@ def _print_acquirers() -> None:
     for name in available_acquirers():
         acquirer = get_acquirer(name)
         extra = " [needs an evaluation model]" if acquirer.needs_eval_model else ""
+        extra += (
+            " [target inputs: data.target_size, else the pool]" if acquirer.uses_targets else ""
+        )
         print(f"  {name:24s} {acquirer.description}{extra}")
         if acquirer.declared:
             print(f"  {'':24s} params: {acquirer.describe_params()}")
