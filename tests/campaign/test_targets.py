@@ -54,6 +54,7 @@ def test_epig_scores_the_targets_with_the_pool_and_never_proposes_them(tmp_path,
     pool_ids = {f"row-{row:08d}" for row in range(24)}
     assert set(first.item_ids) | set(second.item_ids) <= pool_ids
     assert campaign.status()["pool"]["present"] == 24
+    assert campaign.status()["target"] == f"npz:{target.resolve()}"
     targets = load_targets(campaign.settings, campaign.project)
     assert targets.inputs.shape[1:] == (1, 28, 28) and len(targets) == 9
 
@@ -126,3 +127,5 @@ def test_cli_init_takes_a_target_and_refuses_it_for_bald_in_one_line(tmp_path, c
     assert main(ok) == 0
     assert main(["campaign", "propose", str(tmp_path / "p")]) == 0
     assert "round 1: 3 items by epig" in capsys.readouterr().out
+    assert main(["campaign", "status", str(tmp_path / "p")]) == 0
+    assert f"target inputs (epig): npz:{target.resolve()}" in capsys.readouterr().out

@@ -44,6 +44,8 @@ def print_status(status: dict[str, Any]) -> None:
         f"{name} {status['per_class'].get(name, 0)}" for name in status["classes"]
     )
     print(f"labels: {status['labels']} ({per_class})")
+    if status.get("target"):
+        print(f"target inputs ({status['method']}): {status['target']}")
     people = ", ".join(f"{who} {n}" for who, n in sorted(status["per_annotator"].items()))
     print(f"annotators: {people or 'none yet'}; disagreements: {status['disagreements']}")
     for r in status["rounds"]:

@@ -121,6 +121,7 @@ def status(connection: Connection, settings: Any) -> dict[str, Any]:
         "batch_size": settings.batch_size,
         "model_name": settings.model if isinstance(settings.model, str) else settings.model["kind"],
         "model_spec": settings.model,
+        "target": settings.target,
         "pool": {
             "present": present,
             "gone": gone,
