@@ -10,6 +10,7 @@ Peers (``pip install -c constraints.txt -e '.[bench]'`` in a separate virtual en
 CPU torch 2.13.0 and fails at import, and baal's heuristics do not need it; the library never
 imports the peers), each given its input in its native layout, prepared before timing starts:
 
+- ours also with ``dtype = "float32"`` (EPIG's joint in float32, as baal's).
 - **baal 2.1.0** ``EPIG().compute_score(probs [N, C, K], target_probs [T, C, K])``: float32, the
   whole ``[N, C, T·C]`` joint at once. Agreement: max |Δ score| against ours (float64) and the
   overlap of the top-10.
@@ -44,6 +45,7 @@ from common import Case, machine_facts, reset_peak_rss, status_kib, synthetic_lo
 
 RUNS = (
     ("epig", "ours"),
+    ("epig", "ours float32"),
     ("epig", "baal"),
     ("coreset", "ours"),
     ("coreset", "small_text"),
@@ -64,14 +66,14 @@ def inputs(sizes: dict) -> dict:
             "features": pool_features, "labelled": labelled}  # fmt: skip
 
 
-def ours(method: str, data: dict, b: int):
+def ours(method: str, data: dict, b: int, dtype: str = "float64"):
     """A zero-argument call of our rule returning (picks, full scores or None)."""
     from batchbald.acquisition import epig, get_acquirer
 
     if method == "epig":
 
         def call():
-            scores = epig(data["log_probs"], data["target"])
+            scores = epig(data["log_probs"], data["target"], dtype=dtype)
             return scores.topk(b).indices.tolist(), scores.numpy()
 
         return call
@@ -133,7 +135,10 @@ def worker(spec_path: str, out_path: str) -> None:
     method, library, b = spec["method"], spec["library"], spec["sizes"]["b"]
     result = {"method": method, "library": library}
     try:
-        call = (ours if library == "ours" else peer)(method, data, b)
+        if library.startswith("ours"):
+            call = ours(method, data, b, "float32" if library.endswith("float32") else "float64")
+        else:
+            call = peer(method, data, b)
     except ImportError as error:
         Path(out_path).write_text(json.dumps(result | {"status": f"not installed: {error}"}))
         return

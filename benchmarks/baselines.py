@@ -40,6 +40,7 @@ from common import Case, machine_facts, synthetic_log_probs, write_json
 METHODS = (
     ("bald", "bald", {}, (20, 100)),
     ("epig", "epig", {"num_target_samples": 100}, (20, 100)),
+    ("epig float32", "epig", {"num_target_samples": 100, "dtype": "float32"}, (20, 100)),
     ("power_epig", "power_epig", {"num_target_samples": 100}, (20, 100)),
     ("badge", "badge", {}, (20, 100)),
     ("coreset", "coreset", {}, (20,)),

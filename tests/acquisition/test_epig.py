@@ -17,7 +17,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from batchbald.acquisition import bald, epig, get_acquirer
+from batchbald.acquisition import ParameterError, bald, epig, get_acquirer
 from batchbald.acquisition.baseline_acquirers import pool_targets
 from batchbald.errors import InvalidInputError, SingleSampleWarning
 
@@ -65,6 +65,33 @@ def test_matches_brute_force(shape):
     np.testing.assert_allclose(
         epig(pool, target).numpy(), brute_force_epig(pool, target), atol=1e-10
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes)
+def test_float32_joint_matches_brute_force_to_float32_precision(shape):
+    """``dtype = float32``: the joint and its entr in float32, sums in float64; 1e-5 nats."""
+    seed, n, t, k, c = shape
+    pool, target = make(seed, n, k, c), make(seed + 1, t, k, c)
+    scores = epig(pool, target, dtype=torch.float32)
+    assert scores.dtype == torch.float64
+    np.testing.assert_allclose(scores.numpy(), brute_force_epig(pool, target), atol=1e-5)
+
+
+@pytest.mark.parametrize("max_memory_bytes", [4, 4 * 50, 4 * 1000])
+def test_float32_chunking_changes_results_only_by_rounding(max_memory_bytes):
+    pool, target = make(0, 17, 6, 5), make(1, 11, 6, 5)
+    reference = epig(pool, target, max_memory_bytes=2**30, dtype="float32")
+    chunked = epig(pool, target, max_memory_bytes=max_memory_bytes, dtype="float32")
+    torch.testing.assert_close(chunked, reference, rtol=0, atol=1e-5)
+
+
+def test_a_bad_dtype_is_named():
+    pool = make(0, 4, 3, 2)
+    with pytest.raises(InvalidInputError, match=r"^dtype must be torch\.float32 or torch\.float64"):
+        epig(pool, pool, dtype=torch.float16)
+    with pytest.raises(ParameterError, match=r'^dtype must be "float32" or "float64"'):
+        get_acquirer("epig", dtype="half")
 
 
 @settings(max_examples=30, deadline=None)
