@@ -1,9 +1,10 @@
 """EPIG, coreset and BADGE against the peer libraries that implement them (issue 24).
 
 Time (median of ``--repeats`` calls), peak extra memory (VmHWM above the RSS once the inputs are
-built, each run in its own process) and agreement, on the synthetic MNIST-sized pool of
-``benchmarks/baselines.py``: N = 59,000 points, C = 10, K = 100, T = 100 target points (fixed
-pool rows, given to both sides), D = 128 features, L = 300 labelled points, b = 10.
+built, each run in its own process, glibc's mmap threshold fixed at 128 KiB) and agreement, on
+the synthetic MNIST-sized pool of ``benchmarks/baselines.py``: N = 59,000 points, C = 10,
+K = 100, T = 100 target points (fixed pool rows, given to both sides), D = 128 features,
+L = 300 labelled points, b = 10.
 
 Peers (``pip install -c constraints.txt -e '.[bench]'`` in a separate virtual environment, then
 ``pip uninstall -y torchvision``: the torchvision wheel baal pulls from PyPI is not built for the
@@ -167,6 +168,10 @@ def spawn(method: str, library: str, args: argparse.Namespace, folder: Path) -> 
     spec_path, out_path = folder / f"{method}_{library}.spec", folder / f"{method}_{library}.json"
     spec_path.write_text(json.dumps(spec))
     env = os.environ | {f"{name}_NUM_THREADS": str(args.threads) for name in ("OMP", "MKL")}
+    # A fixed mmap threshold: every allocation of 128 KiB or more is its own mapping, returned
+    # when freed, so VmHWM measures what is alive at once (glibc's adaptive threshold otherwise
+    # keeps freed blocks and made repeats of one call differ by hundreds of MiB).
+    env["MALLOC_MMAP_THRESHOLD_"] = "131072"
     command = [sys.executable, __file__, "--worker", str(spec_path), str(out_path)]
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if not out_path.exists():
