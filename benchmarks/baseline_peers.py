@@ -1,10 +1,10 @@
 """EPIG, coreset and BADGE against the peer libraries that implement them (issue 24).
 
-Time (median of ``--repeats`` calls), peak extra memory (VmHWM above the RSS once the inputs are
-built, each run in its own process, glibc's mmap threshold fixed at 128 KiB) and agreement, on
-the synthetic MNIST-sized pool of ``benchmarks/baselines.py``: N = 59,000 points, C = 10,
-K = 100, T = 100 target points (fixed pool rows, given to both sides), D = 128 features,
-L = 300 labelled points, b = 10.
+Time (median of ``--repeats`` calls in one process), peak extra memory (VmHWM above the RSS
+once the inputs are built, one call in a second process with glibc's mmap threshold fixed at
+128 KiB) and agreement, on the synthetic MNIST-sized pool of ``benchmarks/baselines.py``:
+N = 59,000 points, C = 10, K = 100, T = 100 target points (fixed pool rows, given to both
+sides), D = 128 features, L = 300 labelled points, b = 10.
 
 Peers (``pip install -c constraints.txt -e '.[bench]'`` in a separate virtual environment, then
 ``pip uninstall -y torchvision``: the torchvision wheel baal pulls from PyPI is not built for the
@@ -162,16 +162,31 @@ def worker(spec_path: str, out_path: str) -> None:
 
 
 def spawn(method: str, library: str, args: argparse.Namespace, folder: Path) -> dict:
-    """Run :func:`worker` in a fresh process; returns its result (scores loaded if any)."""
+    """Time ``repeats`` calls in one fresh process, then measure the peak memory of one call in
+    another; returns the timed run's result (scores loaded if any) with the memory run's peak."""
+    timed = _run_worker(method, library, args, folder, repeats=args.repeats, fixed_mmap=False)
+    if timed.get("status") == "ok":
+        peak = _run_worker(method, library, args, folder, repeats=1, fixed_mmap=True)
+        timed["peak_extra_bytes"] = peak.get("peak_extra_bytes", float("nan"))
+    return timed
+
+
+def _run_worker(
+    method: str, library: str, args: argparse.Namespace, folder: Path, *, repeats: int,
+    fixed_mmap: bool,
+) -> dict:  # fmt: skip
     spec = {"method": method, "library": library, "threads": args.threads,
-            "repeats": args.repeats, "sizes": sizes_of(args)}  # fmt: skip
-    spec_path, out_path = folder / f"{method}_{library}.spec", folder / f"{method}_{library}.json"
+            "repeats": repeats, "sizes": sizes_of(args)}  # fmt: skip
+    stem = f"{method}_{library}_{fixed_mmap}".replace(" ", "_")
+    spec_path, out_path = folder / f"{stem}.spec", folder / f"{stem}.json"
     spec_path.write_text(json.dumps(spec))
     env = os.environ | {f"{name}_NUM_THREADS": str(args.threads) for name in ("OMP", "MKL")}
-    # A fixed mmap threshold: every allocation of 128 KiB or more is its own mapping, returned
-    # when freed, so VmHWM measures what is alive at once (glibc's adaptive threshold otherwise
-    # keeps freed blocks and made repeats of one call differ by hundreds of MiB).
-    env["MALLOC_MMAP_THRESHOLD_"] = "131072"
+    if fixed_mmap:
+        # Every allocation of 128 KiB or more is then its own mapping, returned when freed, so
+        # VmHWM measures what is alive at once (glibc's adaptive threshold keeps freed blocks:
+        # repeats of one call differed by hundreds of MiB). It slows calls that allocate many
+        # blocks (page faults), so the timed run leaves the allocator as it is.
+        env["MALLOC_MMAP_THRESHOLD_"] = "131072"
     command = [sys.executable, __file__, "--worker", str(spec_path), str(out_path)]
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if not out_path.exists():
