@@ -89,8 +89,8 @@ def check_target(pool: torch.Tensor, target_log_probs_T_K_C: Any) -> torch.Tenso
 def block_sizes(num_pool: int, num_target: int, row_elements: int, budget: int) -> tuple[int, int]:
     """Pool and target slice lengths whose ``[n, t]`` blocks of ``row_elements`` fit ``budget``.
 
-    ``budget`` is in float64 elements; the target slice is at most √budget rows so that pool
-    slices stay long enough for efficient matrix products.
+    ``budget`` is in elements of the joint's dtype; the target slice is at most √budget rows
+    so that pool slices stay long enough for efficient matrix products.
     """
     targets = min(num_target, max(1, math.isqrt(max(1, budget // row_elements))))
     points = max(1, min(num_pool, budget // (row_elements * targets + num_target)))
